@@ -1,0 +1,262 @@
+"""Language models as DSPy LMs: local GGUF models in process, or any litellm model.
+
+``load_lm()`` turns the ``lm`` setting into a ``dspy.LM``:
+
+* a registry name (``qwen2.5-coder-1.5b``, ``qwen2.5-coder-0.5b``) or a path to
+  a ``.gguf`` file runs in this process through llama-cpp-python, wrapped in
+  ``LlamaCppEngine``, DSPy 3.4's custom-engine contract
+  (``complete(Request) -> Response``);
+* anything else is a litellm model string (``openai/gpt-4o-mini``,
+  ``ollama_chat/qwen2.5-coder:7b``, or ``openai/<name>`` with ``lm_api_base``
+  pointing at a vLLM server) and goes to ``dspy.LM`` unchanged.
+
+DSPy's response cache, retries and history apply to both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench.config import Settings, get_settings
+from workbench.models import REGISTRY, model_path
+
+if TYPE_CHECKING:
+    import dspy
+    from dspy.lm15 import Request, Response
+
+
+@dataclass
+class EngineStats:
+    """Running totals of one engine's calls (cache hits never reach the engine)."""
+
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    seconds: float = 0.0
+    truncated: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, input_tokens: int, output_tokens: int, seconds: float, truncated: bool) -> None:
+        """Record one finished call."""
+        with self._lock:
+            self.calls += 1
+            self.input_tokens += input_tokens
+            self.output_tokens += output_tokens
+            self.seconds += seconds
+            self.truncated += int(truncated)
+
+
+_loaded: dict[tuple[str, int, int], tuple[Any, threading.Lock]] = {}
+_loaded_lock = threading.Lock()
+
+
+def _shared_llama(path: str, n_ctx: int, n_threads: int) -> tuple[Any, threading.Lock]:
+    """One llama.cpp model per (file, context, threads) per process, with the lock that serialises it."""
+    key = (path, n_ctx, n_threads)
+    with _loaded_lock:
+        if key not in _loaded:
+            from llama_cpp import Llama
+
+            llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_batch=512, verbose=False)
+            _loaded[key] = (llama, threading.Lock())
+        return _loaded[key]
+
+
+class LlamaCppEngine:
+    """DSPy engine that runs a GGUF model in process with llama-cpp-python.
+
+    The model's own chat template (from the GGUF metadata) formats the
+    conversation. ``temperature``, ``max_tokens``, ``top_p``, ``stop`` and
+    ``seed`` from the request are honoured; generation stops at
+    ``timeout_s`` and the response is then marked ``finish_reason="length"``.
+    llama.cpp contexts are not thread-safe, so calls on one model are
+    serialised by a lock: any number of threads may call ``complete``.
+
+    Args:
+        model_path: The ``.gguf`` file.
+        n_ctx: Context window in tokens.
+        n_threads: CPU threads.
+        timeout_s: Wall-clock limit of one generation.
+        llama: An already-built ``llama_cpp.Llama`` (or a stand-in with its
+            ``create_chat_completion``); loaded lazily from ``model_path`` when None.
+    """
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        *,
+        n_ctx: int = 4096,
+        n_threads: int = 2,
+        timeout_s: float = 120.0,
+        llama: Any = None,
+    ) -> None:
+        self.model_path = str(model_path)
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self.timeout_s = timeout_s
+        self.stats = EngineStats()
+        self._llama = llama
+        self._lock = threading.Lock() if llama is not None else None
+
+    def __repr__(self) -> str:
+        return f"LlamaCppEngine({Path(self.model_path).name!r}, n_ctx={self.n_ctx}, n_threads={self.n_threads})"
+
+    def _model(self) -> tuple[Any, threading.Lock]:
+        if self._llama is None:
+            self._llama, self._lock = _shared_llama(self.model_path, self.n_ctx, self.n_threads)
+        assert self._lock is not None
+        return self._llama, self._lock
+
+    def complete(self, request: Request) -> Response:
+        """Generate one chat completion for a DSPy ``Request``."""
+        from dspy.clients.engines.base import validate_request
+        from dspy.lm15 import ContextLengthError, Message, Response, Usage
+
+        validate_request(request)
+        config = request.config
+        llama, lock = self._model()
+        timed_out = threading.Event()
+        options: dict[str, Any] = {
+            "messages": _chat_messages(request),
+            "temperature": 0.0 if config.temperature is None else config.temperature,
+            "max_tokens": config.max_tokens,
+            "stop": list(config.stop) or None,
+        }
+        if config.top_p is not None:
+            options["top_p"] = config.top_p
+        if config.seed is not None:
+            options["seed"] = config.seed
+        try:
+            with lock:  # the time limit counts generation only, not waiting for the model
+                started = time.perf_counter()
+                deadline = time.monotonic() + self.timeout_s
+                options["logits_processor"] = _deadline_processor(llama, deadline, timed_out)
+                out = llama.create_chat_completion(**options)
+        except ValueError as exc:
+            if "context window" in str(exc):
+                raise ContextLengthError(
+                    f"{exc}. Shorten the prompt (e.g. a smaller schema) or raise WORKBENCH_LM_CONTEXT.",
+                ) from exc
+            raise
+        seconds = time.perf_counter() - started
+        choice = out["choices"][0]
+        text = choice["message"].get("content") or ""
+        usage = out.get("usage") or {}
+        truncated = timed_out.is_set() or choice.get("finish_reason") == "length"
+        self.stats.add(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), seconds, truncated)
+        return Response(
+            id=out.get("id"),
+            model=request.model,
+            message=Message.assistant(text),
+            finish_reason="length" if truncated else "stop",
+            usage=Usage(input_tokens=usage.get("prompt_tokens"), output_tokens=usage.get("completion_tokens")),
+        )
+
+    def stream(self, request: Request) -> Iterator[Any]:
+        """Stream events of one completion (generated whole, then replayed as events)."""
+        from dspy.lm15 import response_to_events
+
+        return response_to_events(self.complete(request))
+
+    def close(self) -> None:
+        """Nothing to release: loaded models are shared for the life of the process."""
+
+    def dump_state(self) -> dict[str, Any]:
+        """State DSPy saves with a program, so a saved program reloads this engine."""
+        return {"model_path": self.model_path, "n_ctx": self.n_ctx, "n_threads": self.n_threads,
+                "timeout_s": self.timeout_s}
+
+    @classmethod
+    def load_state(cls, state: dict[str, Any]) -> LlamaCppEngine:
+        """Rebuild an engine from ``dump_state`` output."""
+        return cls(**state)
+
+
+class AsyncLlamaCppEngine:
+    """Async face of a ``LlamaCppEngine``: runs generation in a worker thread."""
+
+    def __init__(self, sync: LlamaCppEngine) -> None:
+        self.sync = sync
+
+    async def complete(self, request: Request) -> Response:
+        """Generate without blocking the event loop."""
+        return await asyncio.to_thread(self.sync.complete, request)
+
+    async def stream(self, request: Request) -> AsyncIterator[Any]:
+        """Async stream of one completion's events."""
+        from dspy.lm15 import response_to_events
+
+        for event in response_to_events(await self.complete(request)):
+            yield event
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+def _chat_messages(request: Request) -> list[dict[str, str]]:
+    messages: list[dict[str, str]] = []
+    if request.system is not None:
+        system = request.system if isinstance(request.system, str) else "".join(p.text for p in request.system)
+        messages.append({"role": "system", "content": system})
+    for message in request.messages:
+        text = message.text
+        if text is None:
+            kinds = [type(p).__name__ for p in message.parts]
+            raise ValueError(f"Local models take text messages only; got parts {kinds}")
+        role = "user" if message.role == "developer" else message.role
+        messages.append({"role": role, "content": text})
+    return messages
+
+
+def _deadline_processor(llama: Any, deadline: float, timed_out: threading.Event) -> Any:
+    """A logits processor that forces end-of-generation once ``deadline`` (monotonic) has passed."""
+    from llama_cpp import LogitsProcessorList
+
+    eos = llama.token_eos()
+
+    def force_end_after_deadline(_input_ids: Any, scores: Any) -> Any:
+        if time.monotonic() > deadline:
+            timed_out.set()
+            scores[:] = -float("inf")
+            scores[eos] = 0.0
+        return scores
+
+    return LogitsProcessorList([force_end_after_deadline])
+
+
+def is_local(name: str) -> bool:
+    """True when ``name`` is a registered local model or a ``.gguf`` path (runs in process)."""
+    return name in REGISTRY or name.lower().endswith(".gguf")
+
+
+def load_lm(name: str | None = None, *, settings: Settings | None = None, progress: bool = True,
+            cache: bool = True) -> dspy.LM:
+    """Build a ``dspy.LM`` for ``name`` (default: the ``lm`` setting).
+
+    Local models are assembled on first use (with a progress bar) and loaded
+    once per process. Litellm model strings use ``lm_api_base`` when set.
+    ``cache=False`` turns DSPy's response cache off (for benchmarks).
+    """
+    import dspy
+
+    settings = settings or get_settings()
+    name = name or settings.lm
+    common: dict[str, Any] = {"temperature": settings.lm_temperature, "max_tokens": settings.lm_max_tokens,
+                              "cache": cache}
+    if not is_local(name):
+        if settings.lm_api_base:
+            common["api_base"] = settings.lm_api_base
+        return dspy.LM(name, **common)
+    path = model_path(name, cache_dir=settings.cache_dir, progress=progress)
+    spec = REGISTRY.get(name)
+    identity = f"{spec.name}-{spec.sha256[:12]}" if spec else f"{path.stem}-{path.stat().st_size}"
+    engine = LlamaCppEngine(
+        path, n_ctx=settings.lm_context, n_threads=settings.threads, timeout_s=settings.lm_timeout_s
+    )
+    return dspy.LM(f"local/{identity}", engine=engine, async_engine=AsyncLlamaCppEngine(engine), **common)
