@@ -1,0 +1,100 @@
+"""Ask a database a question: text2sql with a DSPy program, then guarded read-only execution.
+
+This is the single-worker path used by ``workbench ask`` and the demo; the
+supervisor (issue 5) will route questions through agents instead.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from workbench.sql.database import Database, QueryError
+from workbench.sql.guard import SQLSyntaxError, UnsafeSQLError
+
+if TYPE_CHECKING:
+    import dspy
+    import pandas as pd
+
+
+@dataclass
+class Answer:
+    """The outcome of one question: the SQL, its rows, or the error that stopped it.
+
+    ``error_kind`` is one of ``unsafe``, ``syntax``, ``execution``, ``timeout``, ``lm`` or empty.
+    """
+
+    question: str
+    sql: str = ""
+    frame: pd.DataFrame | None = None
+    truncated: bool = False
+    error: str = ""
+    error_kind: str = ""
+    seconds: float = 0.0
+    tokens: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when the SQL ran and returned a table."""
+        return self.frame is not None and not self.error
+
+    def to_record(self) -> dict[str, Any]:
+        """A JSON-able summary (rows capped at 20), e.g. for an MLflow artifact."""
+        rows = [] if self.frame is None else self.frame.head(20).astype(str).values.tolist()
+        columns = [] if self.frame is None else [str(c) for c in self.frame.columns]
+        return {"question": self.question, "sql": self.sql, "ok": self.ok, "error": self.error,
+                "error_kind": self.error_kind, "seconds": round(self.seconds, 3), "tokens": self.tokens,
+                "columns": columns, "rows": rows, "truncated": self.truncated}
+
+    def __str__(self) -> str:
+        body = self.error if self.error else self.frame.to_string(max_rows=15, index=False)  # type: ignore[union-attr]
+        return f"Q: {self.question}\nSQL: {self.sql or '-'}\n{body}\n({self.seconds:.1f} s)"
+
+    def _repr_html_(self) -> str:
+        head = f"<p><b>{html.escape(self.question)}</b> ({self.seconds:.1f} s)</p><pre>{html.escape(self.sql)}</pre>"
+        if self.error:
+            return head + f"<p style='color:#b00'>{self.error_kind}: {html.escape(self.error)}</p>"
+        return head + self.frame.to_html(max_rows=20, index=False)  # type: ignore[union-attr]
+
+
+def ask(question: str, db: Database | str, *, lm: dspy.LM | str | None = None,
+        program: dspy.Module | None = None) -> Answer:
+    """Generate SQL for ``question`` over ``db`` with ``lm`` (default: the ``lm`` setting) and run it read-only."""
+    import dspy
+
+    from workbench.lm import load_lm
+    from workbench.programs.text2sql import Text2SQL
+
+    database = db if isinstance(db, Database) else Database.open(db)
+    model = lm if isinstance(lm, dspy.BaseLM) else load_lm(lm)
+    program = program or Text2SQL()
+    answer = Answer(question)
+    started = time.perf_counter()
+    try:
+        with dspy.context(lm=model, track_usage=True):
+            prediction = program(question=question, db_schema=database.schema_text(), dialect=database.dialect)
+        answer.sql = prediction.sql
+        answer.tokens = _tokens(prediction)
+        result = database.execute(answer.sql)
+        answer.frame, answer.truncated = result.frame, result.truncated
+    except UnsafeSQLError as exc:
+        answer.error, answer.error_kind = str(exc), "unsafe"
+    except SQLSyntaxError as exc:
+        answer.error, answer.error_kind = str(exc), "syntax"
+    except QueryError as exc:
+        answer.error, answer.error_kind = str(exc), "timeout" if exc.timed_out else "execution"
+    except Exception as exc:  # the LM failed (parse error, context length, backend down)
+        answer.error, answer.error_kind = f"{type(exc).__name__}: {exc}", "lm"
+    answer.seconds = time.perf_counter() - started
+    return answer
+
+
+def _tokens(prediction: Any) -> dict[str, int]:
+    usage = prediction.get_lm_usage() or {}
+    totals = {"prompt_tokens": 0, "completion_tokens": 0}
+    for per_model in usage.values():
+        for key in totals:
+            totals[key] += int(per_model.get(key) or 0)
+    return totals

@@ -1,0 +1,1 @@
+"""DSPy programs (prompts and nothing else): signatures and modules used by the agents."""

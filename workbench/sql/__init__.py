@@ -1,0 +1,1 @@
+"""SQL tools: read-only database access and the statement guard."""

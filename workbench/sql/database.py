@@ -1,0 +1,265 @@
+"""Read-only database access: open, introspect, render the schema, run guarded SQL.
+
+``Database.open(path)`` accepts a DuckDB file (``.duckdb``/``.db``) or a
+SQLite file (``.sqlite``/``.sqlite3``). Both are opened read-only; DuckDB
+additionally runs with external access disabled, and every query passes the
+statement guard, a row limit and a wall-clock timeout.
+
+Not yet supported: in-memory DuckDB and SQLAlchemy URLs (PostgreSQL); they
+belong to the DataAnalysisAgent work (issue 3).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench.sql.guard import check_sql
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_SQLITE_SUFFIXES = {".sqlite", ".sqlite3", ".db3"}
+_DUCKDB_SUFFIXES = {".duckdb", ".ddb", ".db"}
+
+
+class QueryError(RuntimeError):
+    """A guarded query failed while running (error or timeout); ``sql`` holds the input."""
+
+    def __init__(self, sql: str, detail: str, *, timed_out: bool = False) -> None:
+        super().__init__(f"Query failed: {detail}. SQL: {sql[:300]!r}")
+        self.sql = sql
+        self.detail = detail
+        self.timed_out = timed_out
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: name, declared type, and whether it is part of the primary key."""
+
+    name: str
+    type: str
+    primary_key: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table with its columns and foreign keys ``(column, other_table, other_column)``."""
+
+    name: str
+    columns: tuple[Column, ...]
+    foreign_keys: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass
+class QueryResult:
+    """Rows of a query as a DataFrame, with whether the row limit cut them and how long it took."""
+
+    sql: str
+    frame: pd.DataFrame
+    truncated: bool
+    seconds: float
+
+    def _repr_html_(self) -> str:
+        note = " (truncated at the row limit)" if self.truncated else ""
+        return f"<pre>{self.sql}</pre><p>{len(self.frame)} rows{note}, {self.seconds:.3f} s</p>" + self.frame.to_html(
+            max_rows=20
+        )
+
+
+@dataclass
+class Database:
+    """A read-only SQL database (DuckDB or SQLite file).
+
+    Attributes:
+        path: The database file.
+        dialect: ``duckdb`` or ``sqlite``; flows into prompts and the guard.
+    """
+
+    path: Path
+    dialect: str
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+
+    @classmethod
+    def open(cls, target: str | Path) -> Database:
+        """Open a DuckDB or SQLite file read-only; the suffix (or the file header) picks the engine."""
+        path = Path(target).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"Database file {path} does not exist. Give the path of a .duckdb or .sqlite file.")
+        with path.open("rb") as handle:
+            header = handle.read(16)
+        if header.startswith(b"SQLite format 3") or path.suffix.lower() in _SQLITE_SUFFIXES:
+            return cls(path, "sqlite")
+        if path.suffix.lower() in _DUCKDB_SUFFIXES or b"DUCK" in header + _read_at(path, 8, 8):
+            return cls(path, "duckdb")
+        raise ValueError(f"{path}: unknown database type; expected a DuckDB (.duckdb) or SQLite (.sqlite) file.")
+
+    def __repr__(self) -> str:
+        return f"Database({str(self.path)!r}, dialect={self.dialect!r}, tables={[t.name for t in self.tables]})"
+
+    # -- introspection -------------------------------------------------------------------------
+
+    @cached_property
+    def tables(self) -> tuple[Table, ...]:
+        """Tables with columns, primary and foreign keys (introspected once, then cached)."""
+        return self._introspect_sqlite() if self.dialect == "sqlite" else self._introspect_duckdb()
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A short digest of the schema, for cache keys and run metadata."""
+        text = "\n".join(f"{t.name}:" + ",".join(f"{c.name} {c.type}" for c in t.columns) for t in self.tables)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def schema_text(self) -> str:
+        """The schema as compact ``CREATE TABLE`` statements, for prompts."""
+        blocks = []
+        for table in self.tables:
+            keys = [c.name for c in table.columns if c.primary_key]
+            inline = len(keys) == 1
+            lines = [f"  {_quote(c.name)} {c.type or 'TEXT'}{' PRIMARY KEY' if c.primary_key and inline else ''}"
+                     for c in table.columns]
+            if len(keys) > 1:
+                lines.append(f"  PRIMARY KEY ({', '.join(_quote(k) for k in keys)})")
+            lines += [f"  FOREIGN KEY ({_quote(col)}) REFERENCES {_quote(ot)}({_quote(oc)})"
+                      for col, ot, oc in table.foreign_keys]
+            blocks.append(f"CREATE TABLE {_quote(table.name)} (\n" + ",\n".join(lines) + "\n);")
+        return "\n".join(blocks)
+
+    def _introspect_sqlite(self) -> tuple[Table, ...]:
+        with contextlib.closing(self._sqlite()) as con:
+            names = [r[0] for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid")]
+            tables = []
+            for name in names:
+                cols = con.execute(f"PRAGMA table_info({_quote(name)})").fetchall()
+                fks = con.execute(f"PRAGMA foreign_key_list({_quote(name)})").fetchall()
+                tables.append(Table(
+                    name,
+                    tuple(Column(c[1], c[2] or "", bool(c[5])) for c in cols),
+                    tuple((f[3], f[2], f[4] or f[3]) for f in fks),
+                ))
+        return tuple(tables)
+
+    def _introspect_duckdb(self) -> tuple[Table, ...]:
+        con = self._duckdb()
+        rows = con.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position").fetchall()
+        keys = con.execute(
+            "SELECT table_name, constraint_type, constraint_column_names, referenced_table, "
+            "referenced_column_names FROM duckdb_constraints() WHERE schema_name = 'main'").fetchall()
+        pks: dict[str, set[str]] = {}
+        fks: dict[str, list[tuple[str, str, str]]] = {}
+        for table, kind, cols, ref_table, ref_cols in keys:
+            if kind == "PRIMARY KEY":
+                pks.setdefault(table, set()).update(cols)
+            elif kind == "FOREIGN KEY":
+                fks.setdefault(table, []).extend(zip(cols, [ref_table] * len(cols), ref_cols, strict=False))
+        grouped: dict[str, list[Column]] = {}
+        for table, column, kind in rows:
+            grouped.setdefault(table, []).append(Column(column, kind, column in pks.get(table, set())))
+        return tuple(Table(t, tuple(cols), tuple(fks.get(t, ()))) for t, cols in grouped.items())
+
+    # -- execution ----------------------------------------------------------------------------
+
+    def execute(self, sql: str, *, row_limit: int | None = None, timeout_s: float | None = None) -> QueryResult:
+        """Check ``sql`` with the guard, run it read-only, and return at most ``row_limit`` rows.
+
+        Raises ``UnsafeSQLError``/``SQLSyntaxError`` from the guard, and
+        ``QueryError`` when the database fails or ``timeout_s`` passes.
+        """
+        from workbench.config import get_settings
+
+        settings = get_settings()
+        row_limit = row_limit or settings.sql_row_limit
+        timeout_s = timeout_s or settings.sql_timeout_s
+        check_sql(sql, self.dialect, tables=[t.name for t in self.tables])
+        started = time.perf_counter()
+        if self.dialect == "sqlite":
+            columns, rows = self._run_sqlite(sql, row_limit, timeout_s)
+        else:
+            columns, rows = self._run_duckdb(sql, row_limit, timeout_s)
+        import pandas as pd
+
+        truncated = len(rows) > row_limit
+        frame = pd.DataFrame(rows[:row_limit], columns=_unique(columns))
+        return QueryResult(sql, frame, truncated, time.perf_counter() - started)
+
+    def _run_sqlite(self, sql: str, row_limit: int, timeout_s: float) -> tuple[list[str], list[Any]]:
+        deadline = time.monotonic() + timeout_s
+        with contextlib.closing(self._sqlite()) as con:
+            con.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+            try:
+                cursor = con.execute(sql)
+                rows = cursor.fetchmany(row_limit + 1)
+            except sqlite3.Error as exc:
+                timed_out = time.monotonic() > deadline
+                detail = f"timed out after {timeout_s} s" if timed_out else str(exc)
+                raise QueryError(sql, detail, timed_out=timed_out) from exc
+            return [d[0] for d in cursor.description or ()], rows
+
+    def _run_duckdb(self, sql: str, row_limit: int, timeout_s: float) -> tuple[list[str], list[Any]]:
+        import duckdb
+
+        cursor = self._duckdb().cursor()
+        timer = threading.Timer(timeout_s, cursor.interrupt)
+        timer.start()
+        try:
+            cursor.execute(sql)
+            rows = cursor.fetchmany(row_limit + 1)
+            return [d[0] for d in cursor.description or ()], rows
+        except duckdb.InterruptException as exc:
+            raise QueryError(sql, f"timed out after {timeout_s} s", timed_out=True) from exc
+        except duckdb.Error as exc:
+            raise QueryError(sql, str(exc).splitlines()[0]) from exc
+        finally:
+            timer.cancel()
+            cursor.close()
+
+    def _sqlite(self) -> sqlite3.Connection:
+        con = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        con.text_factory = lambda b: b.decode(errors="ignore")
+        return con
+
+    def _duckdb(self) -> Any:
+        con = getattr(self._local, "duckdb", None)
+        if con is None:
+            import duckdb
+
+            con = duckdb.connect(
+                str(self.path), read_only=True,
+                config={"enable_external_access": False, "autoload_known_extensions": False,
+                        "autoinstall_known_extensions": False, "lock_configuration": True},
+            )
+            self._local.duckdb = con
+        return con
+
+
+_RESERVED = frozenset({"order", "group", "select", "from", "where", "table", "index", "key", "limit", "by", "join",
+                       "union", "case", "when", "end", "as", "on", "to", "in", "is", "not", "and", "or", "values"})
+
+
+def _quote(name: str) -> str:
+    return name if name.isidentifier() and name.lower() not in _RESERVED else '"' + name.replace('"', '""') + '"'
+
+
+def _unique(columns: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for col in columns:
+        seen[col] = seen.get(col, 0) + 1
+        out.append(col if seen[col] == 1 else f"{col}_{seen[col]}")
+    return out
+
+
+def _read_at(path: Path, offset: int, size: int) -> bytes:
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        return handle.read(size)
