@@ -1,0 +1,89 @@
+"""workbench: a Jupyter-first research workbench for LLM agents over your own data.
+
+The names in ``__all__`` are the whole public API. Importing the package is
+cheap: heavy libraries (dspy, mlflow, llama-cpp, pandas) load on first use.
+Importing it also sets offline defaults for libraries that would otherwise
+reach the network (each only when you have not set it yourself).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import TYPE_CHECKING, Any
+
+OFFLINE_DEFAULTS = {
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # litellm fetches its price map at import otherwise
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+}
+for _key, _value in OFFLINE_DEFAULTS.items():
+    os.environ.setdefault(_key, _value)
+
+from workbench.config import Settings, configure, get_settings  # noqa: E402
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "load_lm": "workbench.lm",
+    "LlamaCppEngine": "workbench.lm",
+    "ModelError": "workbench.models",
+    "list_models": "workbench.models",
+    "model_path": "workbench.models",
+    "Database": "workbench.sql.database",
+    "QueryResult": "workbench.sql.database",
+    "QueryError": "workbench.sql.database",
+    "UnsafeSQLError": "workbench.sql.guard",
+    "SQLSyntaxError": "workbench.sql.guard",
+    "check_sql": "workbench.sql.guard",
+    "Text2SQL": "workbench.programs.text2sql",
+    "Answer": "workbench.ask",
+    "ask": "workbench.ask",
+    "run_demo": "workbench.demo",
+}
+
+__all__ = [
+    "Answer",
+    "Database",
+    "LlamaCppEngine",
+    "ModelError",
+    "QueryError",
+    "QueryResult",
+    "SQLSyntaxError",
+    "Settings",
+    "Text2SQL",
+    "UnsafeSQLError",
+    "__version__",
+    "ask",
+    "check_sql",
+    "configure",
+    "get_settings",
+    "list_models",
+    "load_lm",
+    "model_path",
+    "run_demo",
+]
+
+if TYPE_CHECKING:
+    from workbench.ask import Answer, ask
+    from workbench.demo import run_demo
+    from workbench.lm import LlamaCppEngine, load_lm
+    from workbench.models import ModelError, list_models, model_path
+    from workbench.programs.text2sql import Text2SQL
+    from workbench.sql.database import Database, QueryError, QueryResult
+    from workbench.sql.guard import SQLSyntaxError, UnsafeSQLError, check_sql
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

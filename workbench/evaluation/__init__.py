@@ -1,0 +1,1 @@
+"""Evaluation: datasets, metrics and runners. Nothing here changes what it measures."""
