@@ -1,0 +1,120 @@
+"""The local-model DSPy engine, against recorded llama.cpp responses (no live model)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import dspy
+import pytest
+from conftest import RecordedLlama, chat_answer, recorded_lm
+from dspy.lm15 import Config, Message, Request
+
+from workbench.config import Settings
+from workbench.lm import LlamaCppEngine, is_local, load_lm
+
+
+class Ask(dspy.Signature):
+    """Answer the question."""
+
+    question: str = dspy.InputField()
+    answer: str = dspy.OutputField()
+
+
+def test_engine_sends_chat_messages_and_generation_options():
+    llama = RecordedLlama("hello")
+    engine = LlamaCppEngine("m.gguf", llama=llama)
+    request = Request(model="local/m", system="Be brief.", messages=(Message.user("Hi"),),
+                      config=Config(temperature=0.3, max_tokens=17, stop=("\n\n",), seed=7))
+    response = engine.complete(request)
+    call = llama.calls[0]
+    assert call["messages"] == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
+    assert (call["temperature"], call["max_tokens"], call["stop"], call["seed"]) == (0.3, 17, ["\n\n"], 7)
+    assert response.message.text == "hello"
+    assert response.finish_reason == "stop"
+    assert (response.usage.input_tokens, response.usage.output_tokens) == (100, 1)
+    assert engine.stats.calls == 1 and engine.stats.input_tokens == 100
+
+
+def test_dspy_program_parses_fields_through_the_engine():
+    lm, llama = recorded_lm(chat_answer(answer="Paris"))
+    with dspy.context(lm=lm):
+        prediction = dspy.Predict(Ask)(question="Capital of France?")
+    assert prediction.answer == "Paris"
+    prompt = " ".join(m["content"] for m in llama.calls[0]["messages"])
+    assert "Capital of France?" in prompt and "[[ ## answer ## ]]" in prompt
+    assert llama.calls[0]["temperature"] == 0.0
+
+
+def test_token_usage_is_reported_to_dspy():
+    lm, _ = recorded_lm(chat_answer(answer="4"), prompt_tokens=42)
+    with dspy.context(lm=lm, track_usage=True):
+        prediction = dspy.Predict(Ask)(question="2+2?")
+    usage = prediction.get_lm_usage()["local/recorded"]
+    assert usage["prompt_tokens"] == 42 and usage["completion_tokens"] > 0
+
+
+def test_dspy_cache_answers_a_repeated_call_without_the_model(tmp_path):
+    lm, llama = recorded_lm(chat_answer(answer="cached"), cache=True)
+    question = f"unique question {uuid.uuid4()}"
+    with dspy.context(lm=lm):
+        first = dspy.Predict(Ask)(question=question)
+        second = dspy.Predict(Ask)(question=question)
+    assert first.answer == second.answer == "cached"
+    assert len(llama.calls) == 1
+
+
+def test_calls_from_many_threads_are_serialised_and_all_answered():
+    llama = RecordedLlama("ok", delay_s=0.01)
+    engine = LlamaCppEngine("m.gguf", llama=llama)
+    results: list[str] = []
+
+    def call() -> None:
+        results.append(engine.complete(Request(model="local/m", messages=(Message.user("x"),))).message.text)
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == ["ok"] * 8
+    assert not llama.overlapped
+
+
+def test_generation_past_the_time_limit_is_stopped_and_marked_truncated():
+    import numpy as np
+
+    class SlowLlama(RecordedLlama):
+        def create_chat_completion(self, **kwargs):
+            scores = np.zeros(4, dtype=np.float32)
+            for processor in kwargs["logits_processor"]:
+                scores = processor(np.array([1]), scores)
+            self.forced = scores.copy()
+            return super().create_chat_completion(**kwargs)
+
+    llama = SlowLlama("partial")
+    engine = LlamaCppEngine("m.gguf", llama=llama, timeout_s=-1.0)  # already past the limit
+    response = engine.complete(Request(model="local/m", messages=(Message.user("x"),)))
+    assert response.finish_reason == "length"
+    assert engine.stats.truncated == 1
+    assert llama.forced[0] == 0.0 and np.isneginf(llama.forced[1:]).all()  # only end-of-generation allowed
+
+
+def test_litellm_model_strings_pass_through_with_api_base():
+    lm = load_lm("openai/my-model", settings=Settings(lm_api_base="http://127.0.0.1:8000/v1"))
+    assert lm.model == "openai/my-model"
+    assert lm.kwargs["api_base"] == "http://127.0.0.1:8000/v1"
+    assert not is_local("openai/my-model")
+    assert is_local("qwen2.5-coder-0.5b") and is_local("/models/any.GGUF")
+
+
+def test_context_overflow_becomes_a_clear_error():
+    from dspy.lm15 import ContextLengthError
+
+    class Overflow(RecordedLlama):
+        def create_chat_completion(self, **kwargs):
+            raise ValueError("Requested tokens (5000) exceed context window of 4096")
+
+    engine = LlamaCppEngine("m.gguf", llama=Overflow("x"))
+    with pytest.raises(ContextLengthError, match="WORKBENCH_LM_CONTEXT"):
+        engine.complete(Request(model="local/m", messages=(Message.user("x"),)))

@@ -1,0 +1,29 @@
+"""The real local model (0.5B, the fast one) on real Spider data: a small fixed sample."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+
+import pytest
+from conftest import SPIDER
+
+from workbench.ask import ask
+from workbench.lm import load_lm
+
+pytestmark = pytest.mark.real_model
+
+
+def _gold_rows(db_path, sql: str) -> Counter:
+    with sqlite3.connect(db_path) as con:
+        return Counter(con.execute(sql).fetchall())
+
+
+def test_05b_answers_a_spider_counting_question_correctly(spider_db):
+    item = json.loads((SPIDER / "questions.json").read_text())[0]
+    assert item["question"] == "How many singers do we have?"  # the fixed sample
+    answer = ask(item["question"], spider_db, lm=load_lm("qwen2.5-coder-0.5b"))
+    assert answer.ok, answer.error
+    predicted = Counter(map(tuple, answer.frame.itertuples(index=False)))
+    assert predicted == _gold_rows(spider_db, item["query"])
