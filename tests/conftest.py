@@ -7,7 +7,7 @@ import shutil
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -37,35 +37,67 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+CHATML = (
+    "{% for message in messages %}<|im_start|>{{ message.role }}\n{{ message.content }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
 class RecordedLlama:
     """Stands in for ``llama_cpp.Llama``: replays recorded completions and records each call.
 
-    Detects overlapping calls, so tests can show the engine serialises access.
+    Tokens are the prompt's bytes. Like llama.cpp it remembers the last
+    prompt's tokens (``input_ids``/``n_tokens``), so prefix reuse can be
+    observed; it also detects overlapping calls.
     """
 
+    metadata: ClassVar[dict[str, str]] = {"tokenizer.chat_template": CHATML}
+
     def __init__(self, texts: list[str] | str, *, delay_s: float = 0.0, prompt_tokens: int = 100) -> None:
+        import numpy as np
+
         self.texts = [texts] if isinstance(texts, str) else list(texts)
         self.delay_s = delay_s
         self.prompt_tokens = prompt_tokens
         self.calls: list[dict[str, Any]] = []
+        self.reused: list[int] = []  # n_tokens kept from the previous prompt, per call
         self.overlapped = False
+        self.n_tokens = 0
+        self.input_ids = np.zeros(1 << 16, dtype=np.intc)
         self._inside = threading.Lock()
 
     def token_eos(self) -> int:
-        return 0
+        return 2
 
-    def create_chat_completion(self, **kwargs: Any) -> dict[str, Any]:
+    def token_bos(self) -> int:
+        return 1
+
+    def detokenize(self, tokens: list[int], special: bool = False) -> bytes:
+        return b"".join({1: b"<s>", 2: b"<|im_end|>"}.get(t, bytes([t])) for t in tokens)
+
+    def tokenize(self, data: bytes, add_bos: bool = True, special: bool = False) -> list[int]:
+        return list(data)
+
+    def prompt(self, call: int = -1) -> str:
+        """The text of a recorded call's prompt."""
+        return bytes(self.calls[call]["prompt"]).decode()
+
+    def create_completion(self, **kwargs: Any) -> dict[str, Any]:
         if not self._inside.acquire(blocking=False):
             self.overlapped = True
             self._inside.acquire()
         try:
             self.calls.append(kwargs)
+            self.reused.append(self.n_tokens)
+            prompt = kwargs["prompt"]
+            self.input_ids[: len(prompt)] = prompt
+            self.n_tokens = len(prompt)
             if self.delay_s:
                 time.sleep(self.delay_s)
             text = self.texts[min(len(self.calls), len(self.texts)) - 1]
             return {
                 "id": f"recorded-{len(self.calls)}",
-                "choices": [{"message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                "choices": [{"text": text, "finish_reason": "stop"}],
                 "usage": {"prompt_tokens": self.prompt_tokens, "completion_tokens": len(text.split()),
                           "total_tokens": self.prompt_tokens + len(text.split())},
             }

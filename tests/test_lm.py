@@ -28,8 +28,10 @@ def test_engine_sends_chat_messages_and_generation_options():
                       config=Config(temperature=0.3, max_tokens=17, stop=("\n\n",), seed=7))
     response = engine.complete(request)
     call = llama.calls[0]
-    assert call["messages"] == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
-    assert (call["temperature"], call["max_tokens"], call["stop"], call["seed"]) == (0.3, 17, ["\n\n"], 7)
+    assert llama.prompt() == "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n" \
+        "<|im_start|>assistant\n"  # the model's own chat template
+    assert (call["temperature"], call["max_tokens"], call["seed"]) == (0.3, 17, 7)
+    assert call["stop"] == ["\n\n", "<|im_end|>"]  # the request's stops, then the template's
     assert response.message.text == "hello"
     assert response.finish_reason == "stop"
     assert (response.usage.input_tokens, response.usage.output_tokens) == (100, 1)
@@ -41,7 +43,7 @@ def test_dspy_program_parses_fields_through_the_engine():
     with dspy.context(lm=lm):
         prediction = dspy.Predict(Ask)(question="Capital of France?")
     assert prediction.answer == "Paris"
-    prompt = " ".join(m["content"] for m in llama.calls[0]["messages"])
+    prompt = llama.prompt()
     assert "Capital of France?" in prompt and "[[ ## answer ## ]]" in prompt
     assert llama.calls[0]["temperature"] == 0.0
 
@@ -85,19 +87,20 @@ def test_generation_past_the_time_limit_is_stopped_and_marked_truncated():
     import numpy as np
 
     class SlowLlama(RecordedLlama):
-        def create_chat_completion(self, **kwargs):
+        def create_completion(self, **kwargs):
             scores = np.zeros(4, dtype=np.float32)
             for processor in kwargs["logits_processor"]:
                 scores = processor(np.array([1]), scores)
             self.forced = scores.copy()
-            return super().create_chat_completion(**kwargs)
+            return super().create_completion(**kwargs)
 
     llama = SlowLlama("partial")
     engine = LlamaCppEngine("m.gguf", llama=llama, timeout_s=-1.0)  # already past the limit
     response = engine.complete(Request(model="local/m", messages=(Message.user("x"),)))
     assert response.finish_reason == "length"
     assert engine.stats.truncated == 1
-    assert llama.forced[0] == 0.0 and np.isneginf(llama.forced[1:]).all()  # only end-of-generation allowed
+    assert llama.forced[2] == 0.0  # only end-of-generation (token 2 here) stays possible
+    assert np.isneginf(np.delete(llama.forced, 2)).all()
 
 
 def test_litellm_model_strings_pass_through_with_api_base():
@@ -111,10 +114,32 @@ def test_litellm_model_strings_pass_through_with_api_base():
 def test_context_overflow_becomes_a_clear_error():
     from dspy.lm15 import ContextLengthError
 
-    class Overflow(RecordedLlama):
-        def create_chat_completion(self, **kwargs):
-            raise ValueError("Requested tokens (5000) exceed context window of 4096")
+    llama = RecordedLlama("x")
+    engine = LlamaCppEngine("m.gguf", llama=llama, n_ctx=64)
+    with pytest.raises(ContextLengthError, match=r"context window is 64.*WORKBENCH_LM_CONTEXT"):
+        engine.complete(Request(model="local/m", messages=(Message.user("x" * 100),)))
+    assert llama.calls == []
 
-    engine = LlamaCppEngine("m.gguf", llama=Overflow("x"))
-    with pytest.raises(ContextLengthError, match="WORKBENCH_LM_CONTEXT"):
-        engine.complete(Request(model="local/m", messages=(Message.user("x"),)))
+
+def _ask(engine: LlamaCppEngine, text: str) -> None:
+    engine.complete(Request(model="local/m", messages=(Message.user(text),)))
+
+
+def test_prompt_cache_reuses_only_whole_batches_of_the_shared_prefix():
+    llama = RecordedLlama("ok")
+    engine = LlamaCppEngine("m.gguf", llama=llama, n_batch=16)
+    shared = "s" * 50
+    _ask(engine, shared + "first question")
+    _ask(engine, shared + "second question")
+    _ask(engine, "nothing in common")
+    common = len("<|im_start|>user\n") + len(shared)  # 67 tokens shared by the first two prompts
+    assert llama.reused == [0, common // 16 * 16, len("<|im_start|>user\n") // 16 * 16]
+
+
+def test_an_identical_prompt_still_evaluates_its_last_batch():
+    llama = RecordedLlama("ok")
+    engine = LlamaCppEngine("m.gguf", llama=llama, n_batch=16)
+    _ask(engine, "same")
+    _ask(engine, "same")
+    assert llama.reused[1] < len(llama.calls[1]["prompt"])
+    assert llama.reused[1] % 16 == 0

@@ -23,6 +23,15 @@ def test_public_names_are_exactly_the_documented_api():
         assert getattr(workbench, name) is not None
 
 
+def test_public_functions_are_not_shadowed_by_submodules():
+    import pkgutil
+
+    for module in pkgutil.walk_packages(workbench.__path__, "workbench."):
+        __import__(module.name)
+    for name in workbench.__all__:
+        assert not isinstance(getattr(workbench, name), type(workbench)), f"workbench.{name} is a module"
+
+
 def _fresh(code: str, env: dict[str, str] | None = None) -> str:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("LITELLM", "HF_", "MLFLOW_"))}
     full_env.update(env or {})

@@ -9,7 +9,8 @@ from collections import Counter
 import pytest
 from conftest import SPIDER
 
-from workbench.ask import ask
+from workbench.answer import ask
+from workbench.demo import DEMO_DB, DEMO_QUESTIONS
 from workbench.lm import load_lm
 
 pytestmark = pytest.mark.real_model
@@ -27,3 +28,12 @@ def test_05b_answers_a_spider_counting_question_correctly(spider_db):
     assert answer.ok, answer.error
     predicted = Counter(map(tuple, answer.frame.itertuples(index=False)))
     assert predicted == _gold_rows(spider_db, item["query"])
+
+
+def test_answers_do_not_depend_on_which_question_came_before():
+    """Prompt-cache reuse must not change greedy output. Without batch-aligned prefix reuse the 1.5B
+    model answered the first demo question differently after the second one (a wrong join)."""
+    lm = load_lm("qwen2.5-coder-1.5b", cache=False)
+    first = ask(DEMO_QUESTIONS[0], DEMO_DB, lm=lm).sql
+    ask(DEMO_QUESTIONS[1], DEMO_DB, lm=lm)
+    assert ask(DEMO_QUESTIONS[0], DEMO_DB, lm=lm).sql == first

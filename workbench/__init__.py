@@ -39,8 +39,8 @@ _LAZY = {
     "SQLSyntaxError": "workbench.sql.guard",
     "check_sql": "workbench.sql.guard",
     "Text2SQL": "workbench.programs.text2sql",
-    "Answer": "workbench.ask",
-    "ask": "workbench.ask",
+    "Answer": "workbench.answer",
+    "ask": "workbench.answer",
     "run_demo": "workbench.demo",
 }
 
@@ -67,7 +67,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from workbench.ask import Answer, ask
+    from workbench.answer import Answer, ask
     from workbench.demo import run_demo
     from workbench.lm import LlamaCppEngine, load_lm
     from workbench.models import ModelError, list_models, model_path

@@ -8,7 +8,7 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-from workbench.ask import Answer, ask
+from workbench.answer import Answer, ask
 from workbench.config import Settings, get_settings
 
 DEMO_QUESTIONS = (

@@ -52,18 +52,18 @@ class EngineStats:
             self.truncated += int(truncated)
 
 
-_loaded: dict[tuple[str, int, int], tuple[Any, threading.Lock]] = {}
+_loaded: dict[tuple[str, int, int, int], tuple[Any, threading.Lock]] = {}
 _loaded_lock = threading.Lock()
 
 
-def _shared_llama(path: str, n_ctx: int, n_threads: int) -> tuple[Any, threading.Lock]:
-    """One llama.cpp model per (file, context, threads) per process, with the lock that serialises it."""
-    key = (path, n_ctx, n_threads)
+def _shared_llama(path: str, n_ctx: int, n_threads: int, n_batch: int) -> tuple[Any, threading.Lock]:
+    """One llama.cpp model per (file, context, threads, batch) per process, with the lock that serialises it."""
+    key = (path, n_ctx, n_threads, n_batch)
     with _loaded_lock:
         if key not in _loaded:
             from llama_cpp import Llama
 
-            llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_batch=512, verbose=False)
+            llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_batch=n_batch, verbose=False)
             _loaded[key] = (llama, threading.Lock())
         return _loaded[key]
 
@@ -78,13 +78,19 @@ class LlamaCppEngine:
     llama.cpp contexts are not thread-safe, so calls on one model are
     serialised by a lock: any number of threads may call ``complete``.
 
+    Prompt caching is reproducible: the prefix shared with the previous
+    prompt is reused only in whole blocks of ``n_batch`` tokens, so every
+    prompt is evaluated in the same batches as on a fresh model and the
+    output does not depend on which prompts came before.
+
     Args:
         model_path: The ``.gguf`` file.
         n_ctx: Context window in tokens.
         n_threads: CPU threads.
+        n_batch: Prompt tokens evaluated per batch; also the granularity of prefix reuse.
         timeout_s: Wall-clock limit of one generation.
         llama: An already-built ``llama_cpp.Llama`` (or a stand-in with its
-            ``create_chat_completion``); loaded lazily from ``model_path`` when None.
+            ``tokenize``/``create_completion``); loaded lazily from ``model_path`` when None.
     """
 
     def __init__(
@@ -93,25 +99,47 @@ class LlamaCppEngine:
         *,
         n_ctx: int = 4096,
         n_threads: int = 2,
+        n_batch: int = 64,
         timeout_s: float = 120.0,
         llama: Any = None,
     ) -> None:
         self.model_path = str(model_path)
         self.n_ctx = n_ctx
         self.n_threads = n_threads
+        self.n_batch = n_batch
         self.timeout_s = timeout_s
         self.stats = EngineStats()
         self._llama = llama
         self._lock = threading.Lock() if llama is not None else None
+        self._formatter: Any = None
 
     def __repr__(self) -> str:
         return f"LlamaCppEngine({Path(self.model_path).name!r}, n_ctx={self.n_ctx}, n_threads={self.n_threads})"
 
     def _model(self) -> tuple[Any, threading.Lock]:
         if self._llama is None:
-            self._llama, self._lock = _shared_llama(self.model_path, self.n_ctx, self.n_threads)
+            self._llama, self._lock = _shared_llama(self.model_path, self.n_ctx, self.n_threads, self.n_batch)
         assert self._lock is not None
         return self._llama, self._lock
+
+    def format_prompt(self, messages: list[dict[str, str]]) -> tuple[list[int], list[str]]:
+        """Prompt tokens and stop strings for chat ``messages``, by the model's own chat template."""
+        llama, _ = self._model()
+        if self._formatter is None:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            template = llama.metadata.get("tokenizer.chat_template")
+            if not template:
+                raise ValueError(f"{self.model_path} has no chat template in its GGUF metadata; use a chat model.")
+            eos = llama.token_eos()
+            self._formatter = Jinja2ChatFormatter(
+                template=template, eos_token=_token_text(llama, eos), bos_token=_token_text(llama, llama.token_bos()),
+                stop_token_ids=[eos],
+            )
+        result = self._formatter(messages=messages)
+        tokens = llama.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)
+        stops = [] if result.stop is None else [result.stop] if isinstance(result.stop, str) else list(result.stop)
+        return tokens, stops
 
     def complete(self, request: Request) -> Response:
         """Generate one chat completion for a DSPy ``Request``."""
@@ -121,32 +149,31 @@ class LlamaCppEngine:
         validate_request(request)
         config = request.config
         llama, lock = self._model()
+        tokens, stops = self.format_prompt(_chat_messages(request))
+        if len(tokens) >= self.n_ctx:
+            raise ContextLengthError(
+                f"The prompt has {len(tokens)} tokens; the context window is {self.n_ctx}. "
+                "Shorten the prompt (e.g. a smaller schema) or raise WORKBENCH_LM_CONTEXT."
+            )
         timed_out = threading.Event()
         options: dict[str, Any] = {
-            "messages": _chat_messages(request),
+            "prompt": tokens,
             "temperature": 0.0 if config.temperature is None else config.temperature,
             "max_tokens": config.max_tokens,
-            "stop": list(config.stop) or None,
+            "stop": [*config.stop, *stops] or None,
         }
         if config.top_p is not None:
             options["top_p"] = config.top_p
         if config.seed is not None:
             options["seed"] = config.seed
-        try:
-            with lock:  # the time limit counts generation only, not waiting for the model
-                started = time.perf_counter()
-                deadline = time.monotonic() + self.timeout_s
-                options["logits_processor"] = _deadline_processor(llama, deadline, timed_out)
-                out = llama.create_chat_completion(**options)
-        except ValueError as exc:
-            if "context window" in str(exc):
-                raise ContextLengthError(
-                    f"{exc}. Shorten the prompt (e.g. a smaller schema) or raise WORKBENCH_LM_CONTEXT.",
-                ) from exc
-            raise
+        with lock:  # the time limit counts generation only, not waiting for the model
+            started = time.perf_counter()
+            options["logits_processor"] = _deadline_processor(llama, time.monotonic() + self.timeout_s, timed_out)
+            _align_prompt_cache(llama, tokens, self.n_batch)
+            out = llama.create_completion(**options)
         seconds = time.perf_counter() - started
         choice = out["choices"][0]
-        text = choice["message"].get("content") or ""
+        text = choice.get("text") or ""
         usage = out.get("usage") or {}
         truncated = timed_out.is_set() or choice.get("finish_reason") == "length"
         self.stats.add(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), seconds, truncated)
@@ -170,12 +197,34 @@ class LlamaCppEngine:
     def dump_state(self) -> dict[str, Any]:
         """State DSPy saves with a program, so a saved program reloads this engine."""
         return {"model_path": self.model_path, "n_ctx": self.n_ctx, "n_threads": self.n_threads,
-                "timeout_s": self.timeout_s}
+                "n_batch": self.n_batch, "timeout_s": self.timeout_s}
 
     @classmethod
     def load_state(cls, state: dict[str, Any]) -> LlamaCppEngine:
         """Rebuild an engine from ``dump_state`` output."""
         return cls(**state)
+
+
+def _token_text(llama: Any, token: int) -> str:
+    return "" if token < 0 else llama.detokenize([token], special=True).decode("utf-8", errors="ignore")
+
+
+def _align_prompt_cache(llama: Any, tokens: list[int], block: int) -> None:
+    """Keep only a whole number of ``block``-token batches of the cached prefix shared with ``tokens``.
+
+    llama-cpp-python reuses the longest common prefix, which shifts where the
+    rest of the prompt is cut into batches, and float results with it: the
+    same prompt could then give different greedy output after different
+    predecessors. Cutting the reusable prefix to a multiple of the batch size
+    keeps batch boundaries where a fresh evaluation puts them.
+    """
+    cached = int(llama.n_tokens)
+    if cached == 0:
+        return
+    n = min(cached, len(tokens))
+    same = llama.input_ids[:n] == tokens[:n]
+    common = n if bool(same.all()) else int(same.argmin())
+    llama.n_tokens = min(common, len(tokens) - 1) // block * block
 
 
 class AsyncLlamaCppEngine:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import chat_answer, recorded_lm, sha256
 
-from workbench.ask import ask
+from workbench.answer import ask
 
 
 def test_answers_with_the_rows_of_the_generated_sql(spider_db):
@@ -14,7 +14,7 @@ def test_answers_with_the_rows_of_the_generated_sql(spider_db):
     assert answer.sql == "SELECT count(*) FROM singer"
     assert answer.frame.iloc[0, 0] == 6
     assert answer.tokens["prompt_tokens"] == 100
-    prompt = llama.calls[0]["messages"][-1]["content"]
+    prompt = llama.prompt()
     assert "CREATE TABLE singer" in prompt and "sqlite" in prompt
 
 
