@@ -32,3 +32,14 @@ def test_sql_that_fails_at_run_time_is_reported_as_execution_error(spider_db):
     answer = ask("?", spider_db, lm=lm)
     assert answer.error_kind == "execution" and "no_such_column" in answer.error
     assert "no_such_column" in answer._repr_html_()
+
+
+def test_an_answer_from_dspys_cache_says_so(spider_db):
+    import uuid
+
+    lm, llama = recorded_lm(chat_answer(sql="SELECT count(*) FROM singer"), cache=True)
+    question = f"How many singers? {uuid.uuid4()}"
+    first, second = ask(question, spider_db, lm=lm), ask(question, spider_db, lm=lm)
+    assert len(llama.calls) == 1
+    assert not first.cached and second.cached
+    assert "from DSPy's cache" in str(second)

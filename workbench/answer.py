@@ -36,6 +36,14 @@ class Answer:
     tokens: dict[str, int] = field(default_factory=dict)
 
     @property
+    def cached(self) -> bool:
+        """True when the LM reported no token usage: its answer came from DSPy's response cache.
+
+        (A remote provider that reports no usage at all would also read as cached.)
+        """
+        return bool(self.sql) and not any(self.tokens.values())
+
+    @property
     def ok(self) -> bool:
         """True when the SQL ran and returned a table."""
         return self.frame is not None and not self.error
@@ -46,14 +54,18 @@ class Answer:
         columns = [] if self.frame is None else [str(c) for c in self.frame.columns]
         return {"question": self.question, "sql": self.sql, "ok": self.ok, "error": self.error,
                 "error_kind": self.error_kind, "seconds": round(self.seconds, 3), "tokens": self.tokens,
+                "cached": self.cached,
                 "columns": columns, "rows": rows, "truncated": self.truncated}
 
     def __str__(self) -> str:
         body = self.error if self.error else self.frame.to_string(max_rows=15, index=False)  # type: ignore[union-attr]
-        return f"Q: {self.question}\nSQL: {self.sql or '-'}\n{body}\n({self.seconds:.1f} s)"
+        return f"Q: {self.question}\nSQL: {self.sql or '-'}\n{body}\n({self._timing()})"
+
+    def _timing(self) -> str:
+        return f"{self.seconds:.1f} s" + (", LM answer from DSPy's cache" if self.cached else "")
 
     def _repr_html_(self) -> str:
-        head = f"<p><b>{html.escape(self.question)}</b> ({self.seconds:.1f} s)</p><pre>{html.escape(self.sql)}</pre>"
+        head = f"<p><b>{html.escape(self.question)}</b> ({self._timing()})</p><pre>{html.escape(self.sql)}</pre>"
         if self.error:
             return head + f"<p style='color:#b00'>{self.error_kind}: {html.escape(self.error)}</p>"
         return head + self.frame.to_html(max_rows=20, index=False)  # type: ignore[union-attr]

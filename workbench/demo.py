@@ -57,6 +57,7 @@ def _log(answers: list[Answer], lm_name: str, database: object, settings: Settin
         mlflow.log_metrics({
             "answered": sum(a.ok for a in answers),
             "answered_rate": sum(a.ok for a in answers) / max(len(answers), 1),
+            "cached": sum(a.cached for a in answers),
             "seconds_median": statistics.median(seconds) if seconds else 0.0,
             "seconds_total": sum(seconds),
             "prompt_tokens": sum(a.tokens.get("prompt_tokens", 0) for a in answers),
