@@ -7,23 +7,24 @@ supervisor (issue 5) will route questions through agents instead.
 from __future__ import annotations
 
 import html
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from workbench.sql.database import Database, QueryError
-from workbench.sql.guard import SQLSyntaxError, UnsafeSQLError
+from workbench.sql.database import Database
 
 if TYPE_CHECKING:
     import dspy
     import pandas as pd
+
+    from workbench.sql.text2sql import SQLAttempt, Text2SQLOptions
 
 
 @dataclass
 class Answer:
     """The outcome of one question: the SQL, its rows, or the error that stopped it.
 
-    ``error_kind`` is one of ``unsafe``, ``syntax``, ``execution``, ``timeout``, ``lm`` or empty.
+    ``error_kind`` is one of ``unsafe``, ``syntax``, ``execution``, ``timeout``, ``lm`` or empty;
+    ``attempts`` lists every generated query (first try and repairs) with its error.
     """
 
     question: str
@@ -34,6 +35,7 @@ class Answer:
     error_kind: str = ""
     seconds: float = 0.0
     tokens: dict[str, int] = field(default_factory=dict)
+    attempts: list[SQLAttempt] = field(default_factory=list)
 
     @property
     def cached(self) -> bool:
@@ -54,15 +56,16 @@ class Answer:
         columns = [] if self.frame is None else [str(c) for c in self.frame.columns]
         return {"question": self.question, "sql": self.sql, "ok": self.ok, "error": self.error,
                 "error_kind": self.error_kind, "seconds": round(self.seconds, 3), "tokens": self.tokens,
-                "cached": self.cached,
-                "columns": columns, "rows": rows, "truncated": self.truncated}
+                "cached": self.cached, "attempts": len(self.attempts), "columns": columns, "rows": rows,
+                "truncated": self.truncated}
 
     def __str__(self) -> str:
         body = self.error if self.error else self.frame.to_string(max_rows=15, index=False)  # type: ignore[union-attr]
         return f"Q: {self.question}\nSQL: {self.sql or '-'}\n{body}\n({self._timing()})"
 
     def _timing(self) -> str:
-        return f"{self.seconds:.1f} s" + (", LM answer from DSPy's cache" if self.cached else "")
+        repairs = f", {len(self.attempts) - 1} repair(s)" if len(self.attempts) > 1 else ""
+        return f"{self.seconds:.1f} s{repairs}" + (", LM answer from DSPy's cache" if self.cached else "")
 
     def _repr_html_(self) -> str:
         head = f"<p><b>{html.escape(self.question)}</b> ({self._timing()})</p><pre>{html.escape(self.sql)}</pre>"
@@ -71,42 +74,22 @@ class Answer:
         return head + self.frame.to_html(max_rows=20, index=False)  # type: ignore[union-attr]
 
 
-def ask(question: str, db: Database | str, *, lm: dspy.LM | str | None = None,
-        program: dspy.Module | None = None) -> Answer:
-    """Generate SQL for ``question`` over ``db`` with ``lm`` (default: the ``lm`` setting) and run it read-only."""
+def ask(question: str, db: Database | str, *, lm: dspy.BaseLM | str | None = None,
+        options: Text2SQLOptions | None = None) -> Answer:
+    """Generate SQL for ``question`` over ``db`` with ``lm`` (default: the ``lm`` setting) and run it read-only.
+
+    ``options`` switches the text2sql techniques (sample values, repair, self-consistency).
+    """
     import dspy
 
     from workbench.lm import load_lm
-    from workbench.programs.text2sql import Text2SQL
+    from workbench.sql.text2sql import SQLWriter
 
     database = db if isinstance(db, Database) else Database.open(db)
     model = lm if isinstance(lm, dspy.BaseLM) else load_lm(lm)
-    program = program or Text2SQL()
-    answer = Answer(question)
-    started = time.perf_counter()
-    try:
-        with dspy.context(lm=model, track_usage=True):
-            prediction = program(question=question, db_schema=database.schema_text(), dialect=database.dialect)
-        answer.sql = prediction.sql
-        answer.tokens = _tokens(prediction)
-        result = database.execute(answer.sql)
-        answer.frame, answer.truncated = result.frame, result.truncated
-    except UnsafeSQLError as exc:
-        answer.error, answer.error_kind = str(exc), "unsafe"
-    except SQLSyntaxError as exc:
-        answer.error, answer.error_kind = str(exc), "syntax"
-    except QueryError as exc:
-        answer.error, answer.error_kind = str(exc), "timeout" if exc.timed_out else "execution"
-    except Exception as exc:  # the LM failed (parse error, context length, backend down)
-        answer.error, answer.error_kind = f"{type(exc).__name__}: {exc}", "lm"
-    answer.seconds = time.perf_counter() - started
+    outcome = SQLWriter(database, options, lm=model)(question)
+    answer = Answer(question, sql=outcome.sql, error=outcome.error, error_kind=outcome.error_kind,
+                    seconds=outcome.seconds, tokens=outcome.tokens, attempts=outcome.attempts)
+    if outcome.result is not None:
+        answer.frame, answer.truncated = outcome.result.frame, outcome.result.truncated
     return answer
-
-
-def _tokens(prediction: Any) -> dict[str, int]:
-    usage = prediction.get_lm_usage() or {}
-    totals = {"prompt_tokens": 0, "completion_tokens": 0}
-    for per_model in usage.values():
-        for key in totals:
-            totals[key] += int(per_model.get(key) or 0)
-    return totals

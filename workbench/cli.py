@@ -28,6 +28,23 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--db", help="database (default: data/demo.duckdb)")
     demo.add_argument("--no-log", action="store_true", help="do not log to MLflow")
 
+    ev = sub.add_parser("eval", help="evaluations that write result files and log to MLflow")
+    ev_sub = ev.add_subparsers(dest="eval", required=True, metavar="EVAL")
+    t2s = ev_sub.add_parser("text2sql", help="execution accuracy on a Spider-format folder")
+    t2s.add_argument("--questions", required=True, help="JSON list of {db_id, question, query, hardness?}")
+    t2s.add_argument("--db-dir", required=True, help="folder holding <db_id>/<db_id>.sqlite")
+    t2s.add_argument("--tables", help="Spider tables.json (accepted for compatibility; schemas are introspected)")
+    t2s.add_argument("--lm", help="model (default: WORKBENCH_LM)")
+    t2s.add_argument("--limit", type=int, help="evaluate only the first N questions (after --seed shuffling)")
+    t2s.add_argument("--seed", type=int, help="shuffle the questions with this seed before --limit")
+    t2s.add_argument("--out", required=True, help="output folder for pred.txt, results.jsonl, summary.json")
+    t2s.add_argument("--sample-values", type=int, default=3, help="example values per column in the prompt")
+    t2s.add_argument("--repair", type=int, default=2, help="repair attempts after an error (0 = off)")
+    t2s.add_argument("--candidates", type=int, default=1, help="self-consistency candidates (1 = off)")
+    t2s.add_argument("--cot", action="store_true", help="chain of thought before the SQL")
+    t2s.add_argument("--no-duckdb", action="store_true", help="skip the DuckDB portability run")
+    t2s.add_argument("--no-log", action="store_true", help="do not log to MLflow")
+
     bench = sub.add_parser("bench", help="benchmarks that print numbers and log them to MLflow")
     bench_sub = bench.add_subparsers(dest="bench", required=True, metavar="BENCH")
     speed = bench_sub.add_parser("lm", help="median seconds per question of `ask` for each LM")
@@ -59,6 +76,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         failed = [a for a in answers if not a.ok]
         print(f"{len(answers) - len(failed)} of {len(answers)} questions answered with SQL that ran.")
         return 1 if failed else 0
+    if args.command == "eval":
+        return _eval(args)
     if args.command == "bench":
         from workbench.demo import DEMO_DB, DEMO_QUESTIONS
         from workbench.evaluation.lm_speed import bench_lm_speed
@@ -69,6 +88,25 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"{r.lm:<24}{r.n:>4}{r.seconds_median:>10.2f}{r.seconds_p95:>8.2f}{r.answered:>10}")
         return 0
     raise AssertionError(args.command)
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from workbench.evaluation.text2sql_eval import EVAL_ROW_LIMIT, GOLD_TIMEOUT_S, evaluate_text2sql
+    from workbench.sql.text2sql import Text2SQLOptions
+
+    options = Text2SQLOptions(sample_values=args.sample_values, repair_attempts=args.repair,
+                              candidates=args.candidates, chain_of_thought=args.cot,
+                              row_limit=EVAL_ROW_LIMIT, timeout_s=GOLD_TIMEOUT_S)
+    summary = evaluate_text2sql(args.questions, args.db_dir, args.out, lm=args.lm, limit=args.limit, seed=args.seed,
+                                options=options, duckdb=not args.no_duckdb, log=not args.no_log)
+    hardness = ", ".join(f"{h} {v:.3f}" for h, v in summary["ex_by_hardness"].items())
+    print(f"EX {summary['ex']:.3f} on {summary['n']} questions ({hardness})")
+    if "ex_duckdb" in summary:
+        print(f"EX on DuckDB copies (sqlglot-transpiled): {summary['ex_duckdb']:.3f}")
+    p50, p95 = summary["seconds_p50"], summary["seconds_p95"]
+    print(f"seconds per question p50 {p50}, p95 {p95}; wall {summary['wall_s']} s")
+    print(f"errors: {summary['errors_by_kind']}; wrote {args.out}/summary.json")
+    return 0
 
 
 def _models(args: argparse.Namespace) -> int:

@@ -60,12 +60,14 @@ class Table:
 
 @dataclass
 class QueryResult:
-    """Rows of a query as a DataFrame, with whether the row limit cut them and how long it took."""
+    """Rows of a query as a DataFrame (and as the database's raw tuples), whether the row limit cut them,
+    and how long it took."""
 
     sql: str
     frame: pd.DataFrame
     truncated: bool
     seconds: float
+    rows: list[tuple[Any, ...]] = field(default_factory=list, repr=False)
 
     def _repr_html_(self) -> str:
         note = " (truncated at the row limit)" if self.truncated else ""
@@ -117,20 +119,58 @@ class Database:
         text = "\n".join(f"{t.name}:" + ",".join(f"{c.name} {c.type}" for c in t.columns) for t in self.tables)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def schema_text(self) -> str:
-        """The schema as compact ``CREATE TABLE`` statements, for prompts."""
+    def schema_text(self, sample_values: int = 0) -> str:
+        """The schema as compact ``CREATE TABLE`` statements, for prompts.
+
+        With ``sample_values`` > 0, each column carries up to that many distinct
+        example values in a trailing comment (e.g. ``-- e.g. 'France', 'Spain'``).
+        """
+        samples = self.samples(sample_values) if sample_values else {}
         blocks = []
         for table in self.tables:
             keys = [c.name for c in table.columns if c.primary_key]
             inline = len(keys) == 1
-            lines = [f"  {_quote(c.name)} {c.type or 'TEXT'}{' PRIMARY KEY' if c.primary_key and inline else ''}"
-                     for c in table.columns]
+            lines = []
+            for c in table.columns:
+                line = f"  {_quote(c.name)} {c.type or 'TEXT'}{' PRIMARY KEY' if c.primary_key and inline else ''}"
+                lines.append((line, samples.get((table.name, c.name))))
             if len(keys) > 1:
-                lines.append(f"  PRIMARY KEY ({', '.join(_quote(k) for k in keys)})")
-            lines += [f"  FOREIGN KEY ({_quote(col)}) REFERENCES {_quote(ot)}({_quote(oc)})"
+                lines.append((f"  PRIMARY KEY ({', '.join(_quote(k) for k in keys)})", None))
+            lines += [(f"  FOREIGN KEY ({_quote(col)}) REFERENCES {_quote(ot)}({_quote(oc)})", None)
                       for col, ot, oc in table.foreign_keys]
-            blocks.append(f"CREATE TABLE {_quote(table.name)} (\n" + ",\n".join(lines) + "\n);")
+            body = []
+            for i, (line, values) in enumerate(lines):
+                comma = "," if i < len(lines) - 1 else ""
+                body.append(line + comma + (f" -- e.g. {_render_values(values)}" if values else ""))
+            blocks.append(f"CREATE TABLE {_quote(table.name)} (\n" + "\n".join(body) + "\n);")
         return "\n".join(blocks)
+
+    def samples(self, k: int) -> dict[tuple[str, str], list[Any]]:
+        """Up to ``k`` distinct non-null values of every column, keyed by ``(table, column)`` (cached per ``k``)."""
+        cache = self.__dict__.setdefault("_samples", {})
+        if k not in cache:
+            found: dict[tuple[str, str], list[Any]] = {}
+            for table in self.tables:
+                for column in table.columns:
+                    sql = (f"SELECT DISTINCT {_quote_always(column.name)} FROM {_quote_always(table.name)} "
+                           f"WHERE {_quote_always(column.name)} IS NOT NULL LIMIT {int(k)}")
+                    try:
+                        found[(table.name, column.name)] = [r[0] for r in self._raw(sql)]
+                    except Exception:  # an unreadable column just has no examples
+                        found[(table.name, column.name)] = []
+            cache[k] = found
+        return cache[k]
+
+    def _raw(self, sql: str) -> list[Any]:
+        """Run trusted introspection SQL (never model output) on the read-only connection."""
+        if self.dialect == "sqlite":
+            with contextlib.closing(self._sqlite()) as con:
+                return con.execute(sql).fetchall()
+        cursor = self._duckdb().cursor()
+        try:
+            return cursor.execute(sql).fetchall()
+        finally:
+            cursor.close()
 
     def _introspect_sqlite(self) -> tuple[Table, ...]:
         with contextlib.closing(self._sqlite()) as con:
@@ -170,27 +210,32 @@ class Database:
     # -- execution ----------------------------------------------------------------------------
 
     def execute(self, sql: str, *, row_limit: int | None = None, timeout_s: float | None = None) -> QueryResult:
-        """Check ``sql`` with the guard, run it read-only, and return at most ``row_limit`` rows.
+        """Check ``sql`` with the guard, run it read-only, and return at most ``row_limit`` rows as a DataFrame.
 
         Raises ``UnsafeSQLError``/``SQLSyntaxError`` from the guard, and
         ``QueryError`` when the database fails or ``timeout_s`` passes.
         """
+        import pandas as pd
+
+        started = time.perf_counter()
+        columns, rows, truncated = self.fetch(sql, row_limit=row_limit, timeout_s=timeout_s)
+        frame = pd.DataFrame(rows, columns=_unique(columns))
+        return QueryResult(sql, frame, truncated, time.perf_counter() - started, rows)
+
+    def fetch(self, sql: str, *, row_limit: int | None = None,
+              timeout_s: float | None = None) -> tuple[list[str], list[tuple[Any, ...]], bool]:
+        """Like ``execute`` but returns ``(columns, rows, truncated)`` with the database's own values."""
         from workbench.config import get_settings
 
         settings = get_settings()
         row_limit = row_limit or settings.sql_row_limit
         timeout_s = timeout_s or settings.sql_timeout_s
         check_sql(sql, self.dialect, tables=[t.name for t in self.tables])
-        started = time.perf_counter()
         if self.dialect == "sqlite":
             columns, rows = self._run_sqlite(sql, row_limit, timeout_s)
         else:
             columns, rows = self._run_duckdb(sql, row_limit, timeout_s)
-        import pandas as pd
-
-        truncated = len(rows) > row_limit
-        frame = pd.DataFrame(rows[:row_limit], columns=_unique(columns))
-        return QueryResult(sql, frame, truncated, time.perf_counter() - started)
+        return columns, [tuple(r) for r in rows[:row_limit]], len(rows) > row_limit
 
     def _run_sqlite(self, sql: str, row_limit: int, timeout_s: float) -> tuple[list[str], list[Any]]:
         deadline = time.monotonic() + timeout_s
@@ -248,6 +293,23 @@ _RESERVED = frozenset({"order", "group", "select", "from", "where", "table", "in
 
 def _quote(name: str) -> str:
     return name if name.isidentifier() and name.lower() not in _RESERVED else '"' + name.replace('"', '""') + '"'
+
+
+def _quote_always(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _render_values(values: list[Any]) -> str:
+    shown = []
+    for v in values:
+        if isinstance(v, str):
+            text = v if len(v) <= 40 else v[:37] + "..."
+            shown.append("'" + text.replace("\n", " ") + "'")
+        elif isinstance(v, bytes):
+            continue
+        else:
+            shown.append(str(v))
+    return ", ".join(shown)
 
 
 def _unique(columns: list[str]) -> list[str]:

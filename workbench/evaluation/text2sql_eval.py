@@ -1,0 +1,188 @@
+"""``workbench eval text2sql``: execution accuracy of the text2sql pipeline on any Spider-format folder.
+
+Writes ``OUTDIR/pred.txt`` (one SQL per line, Spider's prediction format),
+``OUTDIR/results.jsonl`` and ``OUTDIR/summary.json``, and logs the same to
+MLflow as one run. Predictions are scored on the SQLite files (Spider's gold
+SQL is SQLite dialect); they are also transpiled to DuckDB with sqlglot and
+run on DuckDB copies of the databases, reported separately as ``ex_duckdb``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import statistics
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from workbench.config import Settings, get_settings
+from workbench.evaluation.metrics import gold_is_ordered, results_match
+from workbench.evaluation.spider import Text2SQLExample, database_path, load_questions, select
+from workbench.sql.text2sql import SQLOutcome, Text2SQLOptions
+
+GOLD_TIMEOUT_S = 60.0
+EVAL_ROW_LIMIT = 100_000
+
+
+def evaluate_text2sql(questions: str | Path, db_dir: str | Path, out: str | Path, *, lm: str | None = None,
+                      limit: int | None = None, seed: int | None = None, options: Text2SQLOptions | None = None,
+                      duckdb: bool = True, settings: Settings | None = None, log: bool = True,
+                      progress: bool = True) -> dict[str, Any]:
+    """Run the pipeline on a Spider-format set and score it; returns the summary (also written to ``out``)."""
+    from tqdm.auto import tqdm
+
+    from workbench.lm import load_lm
+    from workbench.programs.text2sql import VERSION
+    from workbench.sql.database import Database
+    from workbench.sql.text2sql import SQLWriter
+
+    settings = settings or get_settings()
+    options = options or Text2SQLOptions(row_limit=EVAL_ROW_LIMIT, timeout_s=GOLD_TIMEOUT_S)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    examples = select(load_questions(questions), limit, seed)
+    paths = {db_id: database_path(db_dir, db_id) for db_id in sorted({e.db_id for e in examples})}
+    model = load_lm(lm, settings=settings)
+    writers = {db_id: SQLWriter(Database.open(p), options, lm=model) for db_id, p in paths.items()}
+    copies = _duckdb_copies(paths, out / "duckdb") if duckdb else {}
+    started = time.perf_counter()
+    records = []
+    for example in tqdm(examples, desc="text2sql eval", disable=not progress):
+        outcome = writers[example.db_id](example.question)
+        records.append(_score(example, outcome, paths[example.db_id], copies.get(example.db_id)))
+    wall = time.perf_counter() - started
+    summary = summarise(records)
+    summary.update({"wall_s": round(wall, 1), "lm": lm or settings.lm, "program": VERSION,
+                    "options": options.as_params(), "questions": str(questions), "db_dir": str(db_dir),
+                    "limit": limit, "seed": seed})
+    (out / "pred.txt").write_text("".join(" ".join(r["predicted"].split()) + "\n" for r in records))
+    (out / "results.jsonl").write_text("".join(json.dumps(r, default=str) + "\n" for r in records))
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    if log:
+        _log(summary, out, settings)
+    return summary
+
+
+def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """EX overall and by hardness, error counts, time percentiles and tokens for scored records."""
+    n = len(records)
+    by_hardness: dict[str, list[bool]] = defaultdict(list)
+    for r in records:
+        by_hardness[r["hardness"] or "unknown"].append(r["correct"])
+    seconds = sorted(r["seconds"] for r in records)
+    summary: dict[str, Any] = {
+        "n": n,
+        "ex": _rate([r["correct"] for r in records]),
+        "ex_by_hardness": {h: _rate(v) for h, v in sorted(by_hardness.items())},
+        "n_by_hardness": {h: len(v) for h, v in sorted(by_hardness.items())},
+        "errors_by_kind": dict(Counter(r["error_kind"] for r in records if r["error_kind"])),
+        "seconds_p50": round(statistics.median(seconds), 3) if seconds else 0.0,
+        "seconds_p95": round(seconds[min(n - 1, round(0.95 * (n - 1)))], 3) if seconds else 0.0,
+        "tokens": {k: sum(r["tokens"].get(k, 0) for r in records) for k in ("prompt_tokens", "completion_tokens")},
+        "repaired": sum(1 for r in records if r["attempts"] > 1),
+    }
+    if records and "correct_duckdb" in records[0]:
+        summary["ex_duckdb"] = _rate([bool(r.get("correct_duckdb")) for r in records])
+    return summary
+
+
+def _rate(values: list[bool]) -> float:
+    return round(sum(values) / len(values), 4) if values else 0.0
+
+
+def _score(example: Text2SQLExample, outcome: SQLOutcome, db_path: Path, duck: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "index": example.index, "db_id": example.db_id, "question": example.question, "hardness": example.hardness,
+        "gold": example.query, "predicted": outcome.sql, "correct": False, "error_kind": outcome.error_kind,
+        "error": outcome.error, "seconds": round(outcome.seconds, 3), "tokens": outcome.tokens,
+        "attempts": len(outcome.attempts), "votes": outcome.votes,
+    }
+    try:
+        gold = gold_rows(db_path, example.query)
+    except Exception as exc:  # a broken gold query is reported, never scored as a model error
+        record.update(error_kind="gold_error", error=f"gold SQL failed: {exc}")
+        return record
+    ordered = gold_is_ordered(example.query)
+    if outcome.result is not None:
+        record["correct"] = results_match(gold, outcome.result.rows, ordered=ordered)
+        if not record["correct"]:
+            record["error_kind"] = "wrong_result"
+    if duck is not None:
+        record["correct_duckdb"], record["duckdb_error"] = _score_duckdb(outcome.sql, duck, gold, ordered)
+    return record
+
+
+def gold_rows(db_path: Path, sql: str) -> list[tuple[Any, ...]]:
+    """Run trusted gold SQL on a read-only SQLite connection, text decoded ignoring invalid bytes."""
+    deadline = time.monotonic() + GOLD_TIMEOUT_S
+    with contextlib.closing(sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)) as con:
+        con.text_factory = lambda b: b.decode(errors="ignore")
+        con.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        return [tuple(r) for r in con.execute(sql).fetchall()]
+
+
+def _score_duckdb(sql: str, duck: Any, gold: list[tuple[Any, ...]], ordered: bool) -> tuple[bool, str]:
+    import sqlglot
+
+    if not sql:
+        return False, "no prediction"
+    try:
+        translated = sqlglot.transpile(sql, read="sqlite", write="duckdb")[0]
+        _, rows, _ = duck.fetch(translated, row_limit=EVAL_ROW_LIMIT, timeout_s=GOLD_TIMEOUT_S)
+    except Exception as exc:
+        return False, f"{type(exc).__name__}: {str(exc)[:200]}"
+    return results_match(gold, rows, ordered=ordered), ""
+
+
+def _duckdb_copies(paths: dict[str, Path], folder: Path) -> dict[str, Any]:
+    """DuckDB copies of the SQLite databases (tables copied through pandas), opened read-only."""
+    import duckdb
+    import pandas as pd
+
+    from workbench.sql.database import Database
+
+    folder.mkdir(parents=True, exist_ok=True)
+    copies = {}
+    for db_id, path in paths.items():
+        target = folder / f"{db_id}.duckdb"
+        if not target.exists():
+            tmp = target.with_suffix(".tmp")
+            tmp.unlink(missing_ok=True)
+            source = Database.open(path)
+            con = duckdb.connect(str(tmp))
+            try:
+                with contextlib.closing(source._sqlite()) as src:
+                    for table in source.tables:
+                        frame = pd.read_sql_query(f'SELECT * FROM "{table.name}"', src)
+                        con.register("frame", frame)
+                        con.execute(f'CREATE TABLE "{table.name}" AS SELECT * FROM frame')
+                        con.unregister("frame")
+            finally:
+                con.close()
+            tmp.replace(target)
+        copies[db_id] = Database.open(target)
+    return copies
+
+
+def _log(summary: dict[str, Any], out: Path, settings: Settings) -> None:
+    import mlflow
+
+    from workbench.experiments import start_run
+
+    with start_run("text2sql-eval", run_name=f"{summary['lm']}-n{summary['n']}", settings=settings):
+        mlflow.log_params({"lm": summary["lm"], "program": summary["program"], "dataset": summary["questions"],
+                           "n": summary["n"], "limit": summary["limit"], "seed": summary["seed"],
+                           **summary["options"]})
+        metrics = {"ex": summary["ex"], "seconds_p50": summary["seconds_p50"], "seconds_p95": summary["seconds_p95"],
+                   "wall_s": summary["wall_s"], "repaired": summary["repaired"], **{
+                       f"ex_{h}": v for h, v in summary["ex_by_hardness"].items()},
+                   **{f"errors_{k}": v for k, v in summary["errors_by_kind"].items()},
+                   **{f"tokens_{k}": v for k, v in summary["tokens"].items()}}
+        if "ex_duckdb" in summary:
+            metrics["ex_duckdb"] = summary["ex_duckdb"]
+        mlflow.log_metrics(metrics)
+        for name in ("pred.txt", "results.jsonl", "summary.json"):
+            mlflow.log_artifact(str(out / name))

@@ -1,0 +1,191 @@
+"""From a question to SQL that ran: generate, guard, execute, repair, and optionally vote.
+
+``SQLWriter(db, options)(question)`` returns a ``SQLOutcome`` holding the
+chosen SQL, its rows, and every attempt with its error. Each technique is a
+switch in ``Text2SQLOptions`` so experiments can compare them:
+
+* ``sample_values``: example values per column in the schema shown to the LM;
+* ``repair_attempts``: feed a parse, guard or execution error back to the LM;
+* ``candidates``: self-consistency; the first candidate is greedy, the rest are
+  sampled at ``temperature``, and the answer whose result rows most candidates
+  agree on wins (ties go to the earliest candidate).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from workbench.sql.database import Database, QueryError, QueryResult
+from workbench.sql.guard import SQLSyntaxError, UnsafeSQLError
+
+if TYPE_CHECKING:
+    import dspy
+
+
+@dataclass(frozen=True)
+class Text2SQLOptions:
+    """Switches of the text2sql pipeline (see the module docstring)."""
+
+    sample_values: int = 3
+    repair_attempts: int = 2
+    candidates: int = 1
+    temperature: float = 0.7
+    chain_of_thought: bool = False
+    row_limit: int | None = None
+    timeout_s: float | None = None
+
+    def as_params(self) -> dict[str, Any]:
+        """The switches as flat MLflow parameters."""
+        return {f"t2s_{k}": v for k, v in asdict(self).items()}
+
+
+@dataclass
+class SQLAttempt:
+    """One generated query and what happened to it (``error_kind`` empty when it ran)."""
+
+    sql: str
+    stage: str
+    error: str = ""
+    error_kind: str = ""
+    rows: int | None = None
+
+
+@dataclass
+class SQLOutcome:
+    """The chosen SQL and its result, with every attempt, token usage and time taken."""
+
+    question: str
+    sql: str = ""
+    result: QueryResult | None = None
+    attempts: list[SQLAttempt] = field(default_factory=list)
+    tokens: dict[str, int] = field(default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0})
+    seconds: float = 0.0
+    votes: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when the chosen SQL ran."""
+        return self.result is not None
+
+    @property
+    def error(self) -> str:
+        """The last error when nothing ran, else empty."""
+        return "" if self.ok or not self.attempts else self.attempts[-1].error
+
+    @property
+    def error_kind(self) -> str:
+        """``unsafe``, ``syntax``, ``execution``, ``timeout`` or ``lm`` when nothing ran, else empty."""
+        return "" if self.ok or not self.attempts else self.attempts[-1].error_kind
+
+
+class SQLWriter:
+    """Turns questions about one database into SQL that passed the guard and ran."""
+
+    def __init__(self, db: Database, options: Text2SQLOptions | None = None, *, lm: dspy.BaseLM | None = None,
+                 program: dspy.Module | None = None, repair: dspy.Module | None = None) -> None:
+        from workbench.programs.text2sql import RepairSQLProgram, Text2SQL
+
+        self.db = db
+        self.options = options or Text2SQLOptions()
+        self.lm = lm
+        self.program = program or Text2SQL(chain_of_thought=self.options.chain_of_thought)
+        self.repair = repair or RepairSQLProgram()
+        self._schema: str | None = None
+
+    @property
+    def schema(self) -> str:
+        """The schema text the LM sees (rendered once)."""
+        if self._schema is None:
+            self._schema = self.db.schema_text(self.options.sample_values)
+        return self._schema
+
+    def __call__(self, question: str) -> SQLOutcome:
+        """Write, run and (if needed) repair SQL for ``question``; vote across candidates when enabled."""
+        import dspy
+
+        from workbench.programs.adapter import LenientChatAdapter
+
+        outcome = SQLOutcome(question)
+        started = time.perf_counter()
+        context = {"lm": self.lm} if self.lm is not None else {}
+        with dspy.context(track_usage=True, adapter=LenientChatAdapter(), **context):
+            finals = [self._candidate(question, i, outcome) for i in range(max(1, self.options.candidates))]
+        ran = [(a, r) for a, r in finals if r is not None]
+        if ran:
+            keys = [_result_key(r) for _, r in ran]
+            counts = Counter(keys)
+            best = max(range(len(ran)), key=lambda i: (counts[keys[i]], -i))
+            attempt, outcome.result = ran[best]
+            outcome.sql, outcome.votes = attempt.sql, counts[keys[best]]
+        elif outcome.attempts:
+            outcome.sql = outcome.attempts[-1].sql
+        outcome.seconds = time.perf_counter() - started
+        return outcome
+
+    def _candidate(self, question: str, index: int, outcome: SQLOutcome) -> tuple[SQLAttempt, QueryResult | None]:
+        config: dict[str, Any] = {}
+        if index > 0:
+            config = {"temperature": self.options.temperature, "rollout_id": index}
+        attempt = self._generate(question, outcome, config)
+        result = self._run(attempt, outcome)
+        for _ in range(self.options.repair_attempts):
+            if result is not None or attempt.error_kind in ("lm", "timeout"):
+                break
+            attempt = self._fix(question, attempt, outcome, config)
+            result = self._run(attempt, outcome)
+        return attempt, result
+
+    def _generate(self, question: str, outcome: SQLOutcome, config: dict[str, Any]) -> SQLAttempt:
+        try:
+            prediction = self.program(question=question, db_schema=self.schema, dialect=self.db.dialect,
+                                      config=config)
+        except Exception as exc:
+            return self._record(outcome, SQLAttempt("", "generate", f"{type(exc).__name__}: {exc}", "lm"))
+        _add_usage(outcome, prediction)
+        return self._record(outcome, SQLAttempt(prediction.sql, "generate"))
+
+    def _fix(self, question: str, failed: SQLAttempt, outcome: SQLOutcome, config: dict[str, Any]) -> SQLAttempt:
+        try:
+            prediction = self.repair(question=question, db_schema=self.schema, dialect=self.db.dialect,
+                                     failed_sql=failed.sql, error=failed.error[:500], config=config)
+        except Exception as exc:
+            return self._record(outcome, SQLAttempt("", "repair", f"{type(exc).__name__}: {exc}", "lm"))
+        _add_usage(outcome, prediction)
+        return self._record(outcome, SQLAttempt(prediction.sql, "repair"))
+
+    def _run(self, attempt: SQLAttempt, outcome: SQLOutcome) -> QueryResult | None:
+        if attempt.error_kind:
+            return None
+        try:
+            result = self.db.execute(attempt.sql, row_limit=self.options.row_limit, timeout_s=self.options.timeout_s)
+        except UnsafeSQLError as exc:
+            attempt.error, attempt.error_kind = exc.reason, "unsafe"
+        except SQLSyntaxError as exc:
+            attempt.error, attempt.error_kind = exc.detail, "syntax"
+        except QueryError as exc:
+            attempt.error, attempt.error_kind = exc.detail, "timeout" if exc.timed_out else "execution"
+        else:
+            attempt.rows = len(result.frame)
+            return result
+        return None
+
+    @staticmethod
+    def _record(outcome: SQLOutcome, attempt: SQLAttempt) -> SQLAttempt:
+        outcome.attempts.append(attempt)
+        return attempt
+
+
+def _result_key(result: QueryResult) -> tuple[Any, ...]:
+    """Results agree when they hold the same rows (as a multiset, columns sorted by their values)."""
+    rows = [tuple(map(repr, r)) for r in result.frame.itertuples(index=False)]
+    columns = sorted(zip(*rows, strict=True)) if rows else []
+    return (len(result.frame.columns), tuple(sorted(Counter(zip(*columns, strict=True)).items())) if columns else ())
+
+
+def _add_usage(outcome: SQLOutcome, prediction: Any) -> None:
+    for per_model in (prediction.get_lm_usage() or {}).values():
+        for key in outcome.tokens:
+            outcome.tokens[key] += int(per_model.get(key) or 0)
