@@ -27,11 +27,15 @@ GOLD_TIMEOUT_S = 60.0
 EVAL_ROW_LIMIT = 100_000
 
 
-def evaluate_text2sql(questions: str | Path, db_dir: str | Path, out: str | Path, *, lm: str | None = None,
+def evaluate_text2sql(questions: str | Path, db_dir: str | Path, out: str | Path, *, lm: str | Any = None,
                       limit: int | None = None, seed: int | None = None, options: Text2SQLOptions | None = None,
                       duckdb: bool = True, settings: Settings | None = None, log: bool = True,
                       progress: bool = True) -> dict[str, Any]:
-    """Run the pipeline on a Spider-format set and score it; returns the summary (also written to ``out``)."""
+    """Run the pipeline on a Spider-format set and score it; returns the summary (also written to ``out``).
+
+    ``lm`` is a model name (default: the ``lm`` setting) or a ready ``dspy.LM``.
+    """
+    import dspy
     from tqdm.auto import tqdm
 
     from workbench.lm import load_lm
@@ -45,7 +49,8 @@ def evaluate_text2sql(questions: str | Path, db_dir: str | Path, out: str | Path
     out.mkdir(parents=True, exist_ok=True)
     examples = select(load_questions(questions), limit, seed)
     paths = {db_id: database_path(db_dir, db_id) for db_id in sorted({e.db_id for e in examples})}
-    model = load_lm(lm, settings=settings)
+    model = lm if isinstance(lm, dspy.BaseLM) else load_lm(lm, settings=settings)
+    lm_name = lm if isinstance(lm, str) else getattr(model, "model", None) or settings.lm
     writers = {db_id: SQLWriter(Database.open(p), options, lm=model) for db_id, p in paths.items()}
     copies = _duckdb_copies(paths, out / "duckdb") if duckdb else {}
     started = time.perf_counter()
@@ -55,7 +60,7 @@ def evaluate_text2sql(questions: str | Path, db_dir: str | Path, out: str | Path
         records.append(_score(example, outcome, paths[example.db_id], copies.get(example.db_id)))
     wall = time.perf_counter() - started
     summary = summarise(records)
-    summary.update({"wall_s": round(wall, 1), "lm": lm or settings.lm, "program": VERSION,
+    summary.update({"wall_s": round(wall, 1), "lm": lm_name, "program": VERSION,
                     "options": options.as_params(), "questions": str(questions), "db_dir": str(db_dir),
                     "limit": limit, "seed": seed})
     (out / "pred.txt").write_text("".join(" ".join(r["predicted"].split()) + "\n" for r in records))

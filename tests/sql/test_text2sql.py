@@ -1,0 +1,53 @@
+"""The text2sql pipeline: repair from errors, self-consistency voting, and the switches that control them."""
+
+from __future__ import annotations
+
+from conftest import chat_answer, recorded_lm
+
+from workbench.sql.database import Database
+from workbench.sql.text2sql import SQLWriter, Text2SQLOptions
+
+
+def test_a_failing_query_is_repaired_from_its_error(spider_db):
+    lm, llama = recorded_lm([chat_answer(sql="SELECT nme FROM singer"), chat_answer(sql="SELECT name FROM singer")])
+    outcome = SQLWriter(Database.open(spider_db), Text2SQLOptions(repair_attempts=2), lm=lm)("Singer names?")
+    assert outcome.ok and outcome.sql == "SELECT name FROM singer"
+    assert [a.stage for a in outcome.attempts] == ["generate", "repair"]
+    assert outcome.attempts[0].error_kind == "execution"
+    repair_prompt = llama.prompt(1)
+    assert "SELECT nme FROM singer" in repair_prompt and "nme" in outcome.attempts[0].error
+    assert "failed_sql" in repair_prompt
+
+
+def test_repair_can_be_switched_off(spider_db):
+    lm, llama = recorded_lm([chat_answer(sql="SELECT nme FROM singer"), chat_answer(sql="SELECT name FROM singer")])
+    outcome = SQLWriter(Database.open(spider_db), Text2SQLOptions(repair_attempts=0), lm=lm)("Singer names?")
+    assert not outcome.ok and outcome.error_kind == "execution"
+    assert len(llama.calls) == 1
+
+
+def test_repairs_stop_after_the_bound(spider_db):
+    lm, llama = recorded_lm(chat_answer(sql="SELECT nme FROM singer"))
+    outcome = SQLWriter(Database.open(spider_db), Text2SQLOptions(repair_attempts=2), lm=lm)("Singer names?")
+    assert not outcome.ok and len(outcome.attempts) == 3 and len(llama.calls) == 3
+
+
+def test_self_consistency_picks_the_result_most_candidates_agree_on(spider_db):
+    answers = [
+        chat_answer(sql="SELECT max(Age) FROM singer"),   # greedy candidate: a different answer
+        chat_answer(sql="SELECT count(*) FROM singer"),
+        chat_answer(sql="SELECT COUNT(Singer_ID) FROM singer"),  # same rows as the second
+    ]
+    lm, llama = recorded_lm(answers)
+    outcome = SQLWriter(Database.open(spider_db), Text2SQLOptions(candidates=3, temperature=0.8), lm=lm)("How many?")
+    assert outcome.sql == "SELECT count(*) FROM singer" and outcome.votes == 2
+    assert [c["temperature"] for c in llama.calls] == [0.0, 0.8, 0.8]  # first greedy, the rest sampled
+
+
+def test_sample_values_appear_in_the_prompt_only_when_switched_on(spider_db):
+    lm, llama = recorded_lm(chat_answer(sql="SELECT 1"))
+    db = Database.open(spider_db)
+    SQLWriter(db, Text2SQLOptions(sample_values=2), lm=lm)("q")
+    SQLWriter(db, Text2SQLOptions(sample_values=0), lm=lm)("q")
+    assert "-- e.g. 'Joe Sharp', 'Timbaland'" in llama.prompt(0)
+    assert "-- e.g." not in llama.prompt(1)
