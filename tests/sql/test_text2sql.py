@@ -16,7 +16,7 @@ def test_a_failing_query_is_repaired_from_its_error(spider_db):
     assert outcome.attempts[0].error_kind == "execution"
     repair_prompt = llama.prompt(1)
     assert "SELECT nme FROM singer" in repair_prompt and "nme" in outcome.attempts[0].error
-    assert "failed_sql" in repair_prompt
+    assert "This query failed" in repair_prompt
 
 
 def test_repair_can_be_switched_off(spider_db):
@@ -51,3 +51,13 @@ def test_sample_values_appear_in_the_prompt_only_when_switched_on(spider_db):
     SQLWriter(db, Text2SQLOptions(sample_values=0), lm=lm)("q")
     assert "-- e.g. 'Joe Sharp', 'Timbaland'" in llama.prompt(0)
     assert "-- e.g." not in llama.prompt(1)
+
+
+def test_repair_feedback_names_the_table_that_has_a_missing_column(spider_db):
+    lm, llama = recorded_lm([
+        chat_answer(sql="SELECT T2.Country FROM singer AS T1 JOIN concert AS T2 ON T1.Singer_ID = T2.concert_ID"),
+        chat_answer(sql="SELECT Country FROM singer"),
+    ])
+    outcome = SQLWriter(Database.open(spider_db), Text2SQLOptions(), lm=lm)("Countries?")
+    assert outcome.ok
+    assert "Column country is in table singer." in llama.prompt(1)

@@ -1,7 +1,9 @@
-"""Text2SQL prompts (DSPy signatures and modules): generate SQL, and repair SQL that failed.
+"""Text2SQL prompts (DSPy signatures and modules): write SQL, and rewrite it from error feedback.
 
-The schema comes first in every prompt so that consecutive questions on one
-database share a long prompt prefix, which the local engine reuses.
+One signature serves both the first attempt (empty feedback) and repairs
+(feedback = the failed query and its error), and the schema comes first, so
+every call on one database shares a long prompt prefix that the local engine
+reuses instead of re-reading the schema.
 """
 
 from __future__ import annotations
@@ -11,30 +13,22 @@ from typing import Any
 
 import dspy
 
-VERSION = "text2sql-v2"
+VERSION = "text2sql-v3"
+NO_FEEDBACK = "none"
 
 
 class GenerateSQL(dspy.Signature):
     """You are an expert data analyst. Write one SQL query in the given dialect that answers the question.
-    Use only the tables and columns in the schema; join tables through their foreign keys.
-    Select exactly the columns the question asks for, in the order asked, and nothing else."""
+    Use only the tables and columns in the schema, and check that every column belongs to the table you take
+    it from. Join tables only when the question needs columns from several tables.
+    Select exactly the columns the question asks for, in the order asked, and nothing else.
+    If feedback shows a failed query, write a corrected query."""
 
     db_schema: str = dspy.InputField(desc="CREATE TABLE statements, with example values in comments")
     dialect: str = dspy.InputField(desc="SQL dialect, e.g. sqlite or duckdb")
     question: str = dspy.InputField(desc="a question about the data")
+    feedback: str = dspy.InputField(desc="'none', or a previous query and the error it raised")
     sql: str = dspy.OutputField(desc="one read-only SELECT query")
-
-
-class RepairSQL(dspy.Signature):
-    """The SQL query below failed on the database. Write a corrected SQL query in the given dialect
-    that answers the question. Use only the tables and columns in the schema."""
-
-    db_schema: str = dspy.InputField(desc="CREATE TABLE statements, with example values in comments")
-    dialect: str = dspy.InputField(desc="SQL dialect, e.g. sqlite or duckdb")
-    question: str = dspy.InputField(desc="a question about the data")
-    failed_sql: str = dspy.InputField(desc="the query that failed")
-    error: str = dspy.InputField(desc="the error it raised")
-    sql: str = dspy.OutputField(desc="one corrected read-only SELECT query")
 
 
 class Text2SQL(dspy.Module):
@@ -45,25 +39,16 @@ class Text2SQL(dspy.Module):
         predictor = dspy.ChainOfThought if chain_of_thought else dspy.Predict
         self.generate = predictor(GenerateSQL)
 
-    def forward(self, question: str, db_schema: str, dialect: str = "duckdb", **kwargs: Any) -> dspy.Prediction:
-        """Return a prediction whose ``sql`` field holds the cleaned query."""
-        out = self.generate(db_schema=db_schema, dialect=dialect, question=question, **kwargs)
-        return dspy.Prediction(sql=clean_sql(out.sql))
-
-
-class RepairSQLProgram(dspy.Module):
-    """Rewrite a failed query given the error message."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.repair = dspy.Predict(RepairSQL)
-
-    def forward(self, question: str, db_schema: str, dialect: str, failed_sql: str, error: str,
+    def forward(self, question: str, db_schema: str, dialect: str = "duckdb", feedback: str = NO_FEEDBACK,
                 **kwargs: Any) -> dspy.Prediction:
-        """Return a prediction whose ``sql`` field holds the cleaned, corrected query."""
-        out = self.repair(db_schema=db_schema, dialect=dialect, question=question, failed_sql=failed_sql,
-                          error=error, **kwargs)
+        """Return a prediction whose ``sql`` field holds the cleaned query."""
+        out = self.generate(db_schema=db_schema, dialect=dialect, question=question, feedback=feedback, **kwargs)
         return dspy.Prediction(sql=clean_sql(out.sql))
+
+
+def repair_feedback(failed_sql: str, error: str) -> str:
+    """The feedback text for a failed query."""
+    return f"This query failed:\n{failed_sql}\nError: {error}"
 
 
 _FENCE = re.compile(r"```(?:sql|SQL)?\s*(.*?)```", re.DOTALL)

@@ -13,6 +13,7 @@ switch in ``Text2SQLOptions`` so experiments can compare them:
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -85,14 +86,13 @@ class SQLWriter:
     """Turns questions about one database into SQL that passed the guard and ran."""
 
     def __init__(self, db: Database, options: Text2SQLOptions | None = None, *, lm: dspy.BaseLM | None = None,
-                 program: dspy.Module | None = None, repair: dspy.Module | None = None) -> None:
-        from workbench.programs.text2sql import RepairSQLProgram, Text2SQL
+                 program: dspy.Module | None = None) -> None:
+        from workbench.programs.text2sql import Text2SQL
 
         self.db = db
         self.options = options or Text2SQLOptions()
         self.lm = lm
         self.program = program or Text2SQL(chain_of_thought=self.options.chain_of_thought)
-        self.repair = repair or RepairSQLProgram()
         self._schema: str | None = None
 
     @property
@@ -134,27 +134,37 @@ class SQLWriter:
         for _ in range(self.options.repair_attempts):
             if result is not None or attempt.error_kind in ("lm", "timeout"):
                 break
-            attempt = self._fix(question, attempt, outcome, config)
+            attempt = self._generate(question, outcome, config, failed=attempt)
             result = self._run(attempt, outcome)
         return attempt, result
 
-    def _generate(self, question: str, outcome: SQLOutcome, config: dict[str, Any]) -> SQLAttempt:
+    def _generate(self, question: str, outcome: SQLOutcome, config: dict[str, Any],
+                  failed: SQLAttempt | None = None) -> SQLAttempt:
+        from workbench.programs.text2sql import NO_FEEDBACK, repair_feedback
+
+        stage = "generate" if failed is None else "repair"
+        feedback = NO_FEEDBACK
+        if failed is not None:
+            feedback = repair_feedback(failed.sql, failed.error[:500] + self._column_hint(failed.error))
         try:
             prediction = self.program(question=question, db_schema=self.schema, dialect=self.db.dialect,
-                                      config=config)
+                                      feedback=feedback, config=config)
         except Exception as exc:
-            return self._record(outcome, SQLAttempt("", "generate", f"{type(exc).__name__}: {exc}", "lm"))
+            return self._record(outcome, SQLAttempt("", stage, f"{type(exc).__name__}: {exc}", "lm"))
         _add_usage(outcome, prediction)
-        return self._record(outcome, SQLAttempt(prediction.sql, "generate"))
+        return self._record(outcome, SQLAttempt(prediction.sql, stage))
 
-    def _fix(self, question: str, failed: SQLAttempt, outcome: SQLOutcome, config: dict[str, Any]) -> SQLAttempt:
-        try:
-            prediction = self.repair(question=question, db_schema=self.schema, dialect=self.db.dialect,
-                                     failed_sql=failed.sql, error=failed.error[:500], config=config)
-        except Exception as exc:
-            return self._record(outcome, SQLAttempt("", "repair", f"{type(exc).__name__}: {exc}", "lm"))
-        _add_usage(outcome, prediction)
-        return self._record(outcome, SQLAttempt(prediction.sql, "repair"))
+    def _column_hint(self, error: str) -> str:
+        """For an unknown-column error, say which tables do have that column (small models repeat the slip)."""
+        match = _MISSING_COLUMN.search(error)
+        if not match:
+            return ""
+        found = next(g for g in match.groups() if g)
+        column = found.split(".")[-1].strip('"`').lower()
+        owners = [t.name for t in self.db.tables if any(c.name.lower() == column for c in t.columns)]
+        if not owners:
+            return f" No table has a column named {column}."
+        return f" Column {column} is in table {', '.join(owners)}."
 
     def _run(self, attempt: SQLAttempt, outcome: SQLOutcome) -> QueryResult | None:
         if attempt.error_kind:
@@ -176,6 +186,13 @@ class SQLWriter:
     def _record(outcome: SQLOutcome, attempt: SQLAttempt) -> SQLAttempt:
         outcome.attempts.append(attempt)
         return attempt
+
+
+_MISSING_COLUMN = re.compile(
+    r'no such column: ([\w."`]+)|Referenced column "([^"]+)" not found'
+    r'|column "?([\w.]+)"? (?:does not exist|not found)',
+    re.IGNORECASE,
+)
 
 
 def _result_key(result: QueryResult) -> tuple[Any, ...]:
