@@ -54,10 +54,13 @@ def evaluate_text2sql(questions: str | Path, db_dir: str | Path, out: str | Path
     writers = {db_id: SQLWriter(Database.open(p), options, lm=model) for db_id, p in paths.items()}
     copies = _duckdb_copies(paths, out / "duckdb") if duckdb else {}
     started = time.perf_counter()
-    records = []
-    for example in tqdm(examples, desc="text2sql eval", disable=not progress):
+    records: list[dict[str, Any]] = [{} for _ in examples]
+    # Run questions grouped by database (the prompt prefix of one schema is then reused); report in given order.
+    order = sorted(range(len(examples)), key=lambda i: (examples[i].db_id, i))
+    for i in tqdm(order, desc="text2sql eval", disable=not progress):
+        example = examples[i]
         outcome = writers[example.db_id](example.question)
-        records.append(_score(example, outcome, paths[example.db_id], copies.get(example.db_id)))
+        records[i] = _score(example, outcome, paths[example.db_id], copies.get(example.db_id))
     wall = time.perf_counter() - started
     summary = summarise(records)
     summary.update({"wall_s": round(wall, 1), "lm": lm_name, "program": VERSION,

@@ -1,0 +1,1 @@
+"""Worker agents: each answers one kind of task through an async ``execute``."""

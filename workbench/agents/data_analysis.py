@@ -1,0 +1,160 @@
+"""DataAnalysisAgent: natural language → guarded SQL → DataFrame → summary and chart.
+
+``await agent.execute("question")`` returns a ``DataAnalysisResult`` with the
+SQL, its rows, every attempt and error, a short summary, an automatic plotly
+chart, timings, token usage and a cache key. In a notebook the result shows
+itself as the answer table, the chart and the SQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import html
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench.sql.database import Database
+from workbench.sql.text2sql import SQLAttempt, SQLWriter, Text2SQLOptions
+
+if TYPE_CHECKING:
+    import dspy
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class DataAnalysisTask:
+    """A question for the data-analysis agent."""
+
+    question: str
+
+
+@dataclass
+class DataAnalysisResult:
+    """What the agent found: SQL, rows, summary, chart, attempts with errors, timings, tokens, cache key."""
+
+    question: str
+    sql: str
+    frame: pd.DataFrame | None
+    summary: str
+    chart_kind: str
+    figure: Any
+    attempts: list[SQLAttempt]
+    timings: dict[str, float]
+    tokens: dict[str, int]
+    cache_key: str
+    error: str = ""
+    error_kind: str = ""
+    truncated: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when SQL ran and produced the table."""
+        return self.frame is not None
+
+    def _repr_html_(self) -> str:
+        parts = [f"<h4>{html.escape(self.question)}</h4>", f"<pre>{html.escape(self.sql or '-')}</pre>"]
+        if not self.ok:
+            parts.append(f"<p style='color:#b00'>{self.error_kind}: {html.escape(self.error)}</p>")
+        else:
+            parts.append(f"<p>{html.escape(self.summary)}</p>")
+            if self.figure is not None:
+                parts.append(self.figure.to_html(full_html=False, include_plotlyjs="cdn"))
+            parts.append(self.frame.to_html(max_rows=20, index=False))  # type: ignore[union-attr]
+        timing = ", ".join(f"{k} {v:.2f} s" for k, v in self.timings.items())
+        parts.append(f"<p><small>{len(self.attempts)} attempt(s); {timing}; tokens {self.tokens}</small></p>")
+        return "".join(parts)
+
+
+class DataAnalysisAgent:
+    """Answers questions about one database with generated, guarded, read-only SQL.
+
+    Args:
+        db: The database (a ``Database`` or a DuckDB/SQLite file path).
+        lm: The LM (a ``dspy.LM`` or model name); default the ``lm`` setting.
+        options: Text2SQL switches (sample values, repair, self-consistency).
+    """
+
+    name = "data_analysis"
+    description = (
+        "Answers questions about tabular data by writing and running read-only SQL; returns a table and chart."
+    )
+
+    def __init__(self, db: Database | str | Path, *, lm: dspy.BaseLM | str | None = None,
+                 options: Text2SQLOptions | None = None) -> None:
+        self.db = db if isinstance(db, Database) else Database.open(db)
+        self._lm = lm
+        self.options = options or Text2SQLOptions()
+        self._writer: SQLWriter | None = None
+
+    def __repr__(self) -> str:
+        return f"DataAnalysisAgent({self.db!r})"
+
+    @property
+    def writer(self) -> SQLWriter:
+        """The text2sql pipeline bound to this agent's database and LM (built on first use)."""
+        if self._writer is None:
+            import dspy
+
+            from workbench.lm import load_lm
+
+            lm = self._lm if isinstance(self._lm, dspy.BaseLM) else load_lm(self._lm)
+            self._writer = SQLWriter(self.db, self.options, lm=lm)
+        return self._writer
+
+    def cache_key(self, question: str) -> str:
+        """Key for caching answers: normalised question, schema fingerprint, program version, switches and LM."""
+        from workbench.programs.text2sql import VERSION
+
+        lm = self._lm if isinstance(self._lm, str) or self._lm is None else getattr(self._lm, "model", "lm")
+        normal = re.sub(r"\s+", " ", question.strip().lower())
+        text = "|".join([normal, self.db.fingerprint, VERSION, repr(sorted(self.options.as_params().items())),
+                         str(lm)])
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+    def health(self) -> bool:
+        """True when the database answers a trivial query."""
+        try:
+            self.db.fetch(f"SELECT 1 FROM {self.db.tables[0].name} LIMIT 1", timeout_s=5)
+            return True
+        except Exception:
+            return False
+
+    async def execute(self, task: DataAnalysisTask | str) -> DataAnalysisResult:
+        """Answer one question without blocking the event loop."""
+        return await asyncio.to_thread(self.run, task)
+
+    def run(self, task: DataAnalysisTask | str) -> DataAnalysisResult:
+        """Answer one question (the synchronous form of ``execute``)."""
+        from workbench.agents.charts import choose_chart
+
+        question = task.question if isinstance(task, DataAnalysisTask) else task
+        started = time.perf_counter()
+        outcome = self.writer(question)
+        generated = time.perf_counter()
+        frame = outcome.result.frame if outcome.result is not None else None
+        kind, figure = choose_chart(frame, title=question) if frame is not None else ("table", None)
+        finished = time.perf_counter()
+        truncated = outcome.result is not None and outcome.result.truncated
+        return DataAnalysisResult(
+            question=question, sql=outcome.sql, frame=frame, summary=summarise_frame(frame, truncated),
+            chart_kind=kind, figure=figure, attempts=outcome.attempts,
+            timings={"sql": generated - started, "chart": finished - generated, "total": finished - started},
+            tokens=outcome.tokens, cache_key=self.cache_key(question), error=outcome.error,
+            error_kind=outcome.error_kind, truncated=truncated,
+        )
+
+
+def summarise_frame(frame: pd.DataFrame | None, truncated: bool = False) -> str:
+    """One line about a result: rows, columns with their types, and whether the row limit cut it."""
+    if frame is None:
+        return "no result"
+    columns = ", ".join(f"{c} ({frame[c].dtype})" for c in frame.columns)
+    cut = " (cut at the row limit)" if truncated else ""
+    if len(frame) == 1 and frame.shape[1] == 1:
+        return f"1 value: {frame.iloc[0, 0]!r} ({frame.columns[0]})"
+    return f"{len(frame)} rows{cut}; columns: {columns}"
