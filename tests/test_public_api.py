@@ -12,7 +12,8 @@ import workbench
 EXPECTED = {
     "Answer", "Database", "LlamaCppEngine", "ModelError", "QueryError", "QueryResult", "SQLSyntaxError",
     "Settings", "Text2SQL", "UnsafeSQLError", "__version__", "ask", "check_sql", "configure", "get_settings",
-    "list_models", "load_lm", "model_path", "run_demo",
+    "list_models", "load_lm", "model_path", "run_demo", "DataAnalysisAgent", "DataAnalysisResult", "Text2SQLOptions",
+    "evaluate_text2sql",
 }
 
 

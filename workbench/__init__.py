@@ -42,10 +42,16 @@ _LAZY = {
     "Answer": "workbench.answer",
     "ask": "workbench.answer",
     "run_demo": "workbench.demo",
+    "DataAnalysisAgent": "workbench.agents.data_analysis",
+    "DataAnalysisResult": "workbench.agents.data_analysis",
+    "Text2SQLOptions": "workbench.sql.text2sql",
+    "evaluate_text2sql": "workbench.evaluation.text2sql_eval",
 }
 
 __all__ = [
     "Answer",
+    "DataAnalysisAgent",
+    "DataAnalysisResult",
     "Database",
     "LlamaCppEngine",
     "ModelError",
@@ -54,11 +60,13 @@ __all__ = [
     "SQLSyntaxError",
     "Settings",
     "Text2SQL",
+    "Text2SQLOptions",
     "UnsafeSQLError",
     "__version__",
     "ask",
     "check_sql",
     "configure",
+    "evaluate_text2sql",
     "get_settings",
     "list_models",
     "load_lm",
@@ -67,13 +75,16 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from workbench.agents.data_analysis import DataAnalysisAgent, DataAnalysisResult
     from workbench.answer import Answer, ask
     from workbench.demo import run_demo
+    from workbench.evaluation.text2sql_eval import evaluate_text2sql
     from workbench.lm import LlamaCppEngine, load_lm
     from workbench.models import ModelError, list_models, model_path
     from workbench.programs.text2sql import Text2SQL
     from workbench.sql.database import Database, QueryError, QueryResult
     from workbench.sql.guard import SQLSyntaxError, UnsafeSQLError, check_sql
+    from workbench.sql.text2sql import Text2SQLOptions
 
 
 def __getattr__(name: str) -> Any:

@@ -31,7 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="evaluations that write result files and log to MLflow")
     ev_sub = ev.add_subparsers(dest="eval", required=True, metavar="EVAL")
     t2s = ev_sub.add_parser("text2sql", help="execution accuracy on a Spider-format folder")
-    t2s.add_argument("--questions", required=True, help="JSON list of {db_id, question, query, hardness?}")
+    t2s.add_argument("--questions", required=True, nargs="+",
+                     help="one or more JSON files, each a list of {db_id, question, query, hardness?}")
     t2s.add_argument("--db-dir", required=True, help="folder holding <db_id>/<db_id>.sqlite")
     t2s.add_argument("--tables", help="Spider tables.json (accepted for compatibility; schemas are introspected)")
     t2s.add_argument("--lm", help="model (default: WORKBENCH_LM)")

@@ -23,9 +23,18 @@ class Text2SQLExample:
     hardness: str = ""
 
 
-def load_questions(path: str | Path) -> list[Text2SQLExample]:
-    """Read a Spider-format question file; raise ``ValueError`` naming the file and item when malformed."""
-    path = Path(path)
+def load_questions(paths: str | Path | list[str | Path]) -> list[Text2SQLExample]:
+    """Read one or more Spider-format question files (concatenated, indexed in that order).
+
+    Raises ``ValueError`` naming the file and item when one is malformed.
+    """
+    if isinstance(paths, list):
+        examples: list[Text2SQLExample] = []
+        for path in paths:
+            examples += [Text2SQLExample(len(examples) + e.index, e.db_id, e.question, e.query, e.hardness)
+                         for e in load_questions(path)]
+        return examples
+    path = Path(paths)
     try:
         items = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -27,9 +27,9 @@ GOLD_TIMEOUT_S = 60.0
 EVAL_ROW_LIMIT = 100_000
 
 
-def evaluate_text2sql(questions: str | Path, db_dir: str | Path, out: str | Path, *, lm: str | Any = None,
-                      limit: int | None = None, seed: int | None = None, options: Text2SQLOptions | None = None,
-                      duckdb: bool = True, settings: Settings | None = None, log: bool = True,
+def evaluate_text2sql(questions: str | Path | list[str | Path], db_dir: str | Path, out: str | Path, *,
+                      lm: str | Any = None, limit: int | None = None, seed: int | None = None,
+                      options: Text2SQLOptions | None = None, duckdb: bool = True, settings: Settings | None = None, log: bool = True,
                       progress: bool = True) -> dict[str, Any]:
     """Run the pipeline on a Spider-format set and score it; returns the summary (also written to ``out``).
 
@@ -64,7 +64,9 @@ def evaluate_text2sql(questions: str | Path, db_dir: str | Path, out: str | Path
     wall = time.perf_counter() - started
     summary = summarise(records)
     summary.update({"wall_s": round(wall, 1), "lm": lm_name, "program": VERSION,
-                    "options": options.as_params(), "questions": str(questions), "db_dir": str(db_dir),
+                    "options": options.as_params(),
+                    "questions": ",".join(map(str, questions)) if isinstance(questions, list) else str(questions),
+                    "db_dir": str(db_dir),
                     "limit": limit, "seed": seed})
     (out / "pred.txt").write_text("".join(" ".join(r["predicted"].split()) + "\n" for r in records))
     (out / "results.jsonl").write_text("".join(json.dumps(r, default=str) + "\n" for r in records))
