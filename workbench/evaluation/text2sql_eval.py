@@ -29,8 +29,8 @@ EVAL_ROW_LIMIT = 100_000
 
 def evaluate_text2sql(questions: str | Path | list[str | Path], db_dir: str | Path, out: str | Path, *,
                       lm: str | Any = None, limit: int | None = None, seed: int | None = None,
-                      options: Text2SQLOptions | None = None, duckdb: bool = True, settings: Settings | None = None, log: bool = True,
-                      progress: bool = True) -> dict[str, Any]:
+                      options: Text2SQLOptions | None = None, duckdb: bool = True,
+                      settings: Settings | None = None, log: bool = True, progress: bool = True) -> dict[str, Any]:
     """Run the pipeline on a Spider-format set and score it; returns the summary (also written to ``out``).
 
     ``lm`` is a model name (default: the ``lm`` setting) or a ready ``dspy.LM``.
