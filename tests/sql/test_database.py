@@ -78,3 +78,32 @@ def test_duckdb_connection_itself_refuses_file_access(demo_db):
 def test_opening_a_missing_file_names_it(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"nope\.duckdb"):
         Database.open(tmp_path / "nope.duckdb")
+
+
+def test_sqlalchemy_url_is_introspected_queried_and_kept_read_only(spider_db):
+    before = sha256(spider_db)
+    db = Database.open(f"sqlite:///{spider_db}")
+    assert db.dialect == "sqlite" and db.url
+    assert {t.name for t in db.tables} == {"stadium", "singer", "concert", "singer_in_concert"}
+    concert = next(t for t in db.tables if t.name == "concert")
+    assert ("Stadium_ID", "stadium", "Stadium_ID") in concert.foreign_keys
+    assert db.execute("SELECT count(*) FROM singer").frame.iloc[0, 0] == 6
+    with pytest.raises(UnsafeSQLError):
+        db.execute("DELETE FROM singer")
+    assert sha256(spider_db) == before
+
+
+def test_unknown_url_scheme_names_the_driver_to_install():
+    with pytest.raises(ValueError, match="driver"):
+        Database.open("nosuchdb://user@host/db")
+
+
+def test_in_memory_database_from_dataframes_answers_and_refuses_files():
+    import pandas as pd
+
+    db = Database.from_frames({"sales": pd.DataFrame({"region": ["N", "S", "N"], "amount": [1, 2, 3]})})
+    assert db.dialect == "duckdb" and "in-memory" not in repr(db) and ":memory:" in repr(db)
+    result = db.execute("SELECT region, sum(amount) AS total FROM sales GROUP BY region ORDER BY region")
+    assert result.frame.values.tolist() == [["N", 4], ["S", 2]]
+    with pytest.raises(Exception, match=r"(?i)external access|permission"):
+        db._duckdb().execute("SELECT * FROM read_csv('/etc/hostname')").fetchall()

@@ -1,18 +1,23 @@
 """Read-only database access: open, introspect, render the schema, run guarded SQL.
 
-``Database.open(path)`` accepts a DuckDB file (``.duckdb``/``.db``) or a
-SQLite file (``.sqlite``/``.sqlite3``). Both are opened read-only; DuckDB
-additionally runs with external access disabled, and every query passes the
-statement guard, a row limit and a wall-clock timeout.
+* ``Database.open("shop.duckdb")`` / ``Database.open("shop.sqlite")``: a file,
+  opened read-only (DuckDB also with external access disabled).
+* ``Database.open("postgresql://user@host/db")``: any SQLAlchemy URL. Every
+  query runs in a transaction that is rolled back; on PostgreSQL it is also
+  ``READ ONLY`` with a ``statement_timeout``, on MySQL ``READ ONLY``.
+* ``Database.from_frames({"sales": df})``: an in-memory DuckDB built from
+  DataFrames, with external access switched off once the data is loaded.
 
-Not yet supported: in-memory DuckDB and SQLAlchemy URLs (PostgreSQL); they
-belong to the DataAnalysisAgent work (issue 3).
+Whatever the kind, every query passes the statement guard first, and a row
+limit and a timeout apply (on other SQLAlchemy databases than PostgreSQL the
+timeout is not enforced by the server).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 import sqlite3
 import threading
 import time
@@ -78,20 +83,25 @@ class QueryResult:
 
 @dataclass
 class Database:
-    """A read-only SQL database (DuckDB or SQLite file).
+    """A read-only SQL database: a DuckDB or SQLite file, a SQLAlchemy URL, or in-memory DuckDB.
 
     Attributes:
-        path: The database file.
-        dialect: ``duckdb`` or ``sqlite``; flows into prompts and the guard.
+        path: The database file (None for URLs and in-memory databases).
+        dialect: sqlglot dialect (``duckdb``, ``sqlite``, ``postgres`` ...); flows into prompts and the guard.
+        url: The SQLAlchemy URL, when opened from one.
     """
 
-    path: Path
+    path: Path | None
     dialect: str
+    url: str = ""
+    _memory: Any = field(default=None, repr=False)
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
     @classmethod
     def open(cls, target: str | Path) -> Database:
-        """Open a DuckDB or SQLite file read-only; the suffix (or the file header) picks the engine."""
+        """Open a DuckDB/SQLite file (by suffix or header) or a SQLAlchemy URL (``scheme://...``), read-only."""
+        if isinstance(target, str) and "://" in target:
+            return cls._from_url(target)
         path = Path(target).expanduser()
         if not path.is_file():
             raise FileNotFoundError(f"Database file {path} does not exist. Give the path of a .duckdb or .sqlite file.")
@@ -103,14 +113,50 @@ class Database:
             return cls(path, "duckdb")
         raise ValueError(f"{path}: unknown database type; expected a DuckDB (.duckdb) or SQLite (.sqlite) file.")
 
+    @classmethod
+    def from_frames(cls, frames: dict[str, Any]) -> Database:
+        """An in-memory DuckDB database with one table per DataFrame; file access is off once loaded."""
+        import duckdb
+
+        con = duckdb.connect(":memory:", config={"autoload_known_extensions": False,
+                                                 "autoinstall_known_extensions": False})
+        for name, frame in frames.items():
+            con.register("_frame", frame)
+            con.execute(f"CREATE TABLE {_quote_always(name)} AS SELECT * FROM _frame")
+            con.unregister("_frame")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+        return cls(None, "duckdb", _memory=con)
+
+    @classmethod
+    def _from_url(cls, url: str) -> Database:
+        try:
+            from sqlalchemy import create_engine
+            from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+        except ImportError:  # pragma: no cover - sqlalchemy ships with mlflow
+            raise ValueError(f"Opening {url!r} needs SQLAlchemy: pip install sqlalchemy") from None
+        try:
+            engine = create_engine(url, pool_pre_ping=True)
+        except (ArgumentError, NoSuchModuleError) as exc:
+            raise ValueError(f"Cannot open {url!r}: {exc}. Install the database's SQLAlchemy driver "
+                             "(e.g. psycopg for postgresql://).") from exc
+        name = engine.dialect.name
+        dialect = {"postgresql": "postgres", "mariadb": "mysql", "mssql": "tsql"}.get(name, name)
+        db = cls(None, dialect, url=url)
+        db.__dict__["_engine_shared"] = engine
+        return db
+
     def __repr__(self) -> str:
-        return f"Database({str(self.path)!r}, dialect={self.dialect!r}, tables={[t.name for t in self.tables]})"
+        where = str(self.path) if self.path else (_hide_password(self.url) if self.url else ":memory:")
+        return f"Database({where!r}, dialect={self.dialect!r}, tables={[t.name for t in self.tables]})"
 
     # -- introspection -------------------------------------------------------------------------
 
     @cached_property
     def tables(self) -> tuple[Table, ...]:
         """Tables with columns, primary and foreign keys (introspected once, then cached)."""
+        if self.url:
+            return self._introspect_sqlalchemy()
         return self._introspect_sqlite() if self.dialect == "sqlite" else self._introspect_duckdb()
 
     @cached_property
@@ -163,6 +209,8 @@ class Database:
 
     def _raw(self, sql: str) -> list[Any]:
         """Run trusted introspection SQL (never model output) on the read-only connection."""
+        if self.url:
+            return self._run_sqlalchemy(sql, 1_000_000, 30.0)[1]
         if self.dialect == "sqlite":
             with contextlib.closing(self._sqlite()) as con:
                 return con.execute(sql).fetchall()
@@ -185,6 +233,19 @@ class Database:
                     tuple(Column(c[1], c[2] or "", bool(c[5])) for c in cols),
                     tuple((f[3], f[2], f[4] or f[3]) for f in fks),
                 ))
+        return tuple(tables)
+
+    def _introspect_sqlalchemy(self) -> tuple[Table, ...]:
+        from sqlalchemy import inspect
+
+        inspector = inspect(self._engine())
+        tables = []
+        for name in inspector.get_table_names():
+            keys = set(inspector.get_pk_constraint(name).get("constrained_columns") or [])
+            columns = tuple(Column(c["name"], str(c["type"]), c["name"] in keys) for c in inspector.get_columns(name))
+            fks = tuple((col, fk["referred_table"], ref) for fk in inspector.get_foreign_keys(name)
+                        for col, ref in zip(fk["constrained_columns"], fk["referred_columns"], strict=False))
+            tables.append(Table(name, columns, fks))
         return tuple(tables)
 
     def _introspect_duckdb(self) -> tuple[Table, ...]:
@@ -231,11 +292,32 @@ class Database:
         row_limit = row_limit or settings.sql_row_limit
         timeout_s = timeout_s or settings.sql_timeout_s
         check_sql(sql, self.dialect, tables=[t.name for t in self.tables])
-        if self.dialect == "sqlite":
+        if self.url:
+            columns, rows = self._run_sqlalchemy(sql, row_limit, timeout_s)
+        elif self.dialect == "sqlite":
             columns, rows = self._run_sqlite(sql, row_limit, timeout_s)
         else:
             columns, rows = self._run_duckdb(sql, row_limit, timeout_s)
         return columns, [tuple(r) for r in rows[:row_limit]], len(rows) > row_limit
+
+    def _run_sqlalchemy(self, sql: str, row_limit: int, timeout_s: float) -> tuple[list[str], list[Any]]:
+        from sqlalchemy.exc import DBAPIError
+
+        with self._engine().connect() as con:
+            transaction = con.begin()
+            try:
+                if self.dialect == "postgres":
+                    con.exec_driver_sql("SET TRANSACTION READ ONLY")
+                    con.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout_s * 1000)}")
+                elif self.dialect == "mysql":
+                    con.exec_driver_sql("SET TRANSACTION READ ONLY")
+                result = con.exec_driver_sql(sql)
+                return list(result.keys()), result.fetchmany(row_limit + 1)
+            except DBAPIError as exc:
+                detail = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+                raise QueryError(sql, detail, timed_out="timeout" in detail.lower()) from exc
+            finally:
+                transaction.rollback()
 
     def _run_sqlite(self, sql: str, row_limit: int, timeout_s: float) -> tuple[list[str], list[Any]]:
         deadline = time.monotonic() + timeout_s
@@ -269,11 +351,17 @@ class Database:
             cursor.close()
 
     def _sqlite(self) -> sqlite3.Connection:
+        assert self.path is not None
         con = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
         con.text_factory = lambda b: b.decode(errors="ignore")
         return con
 
+    def _engine(self) -> Any:
+        return self.__dict__["_engine_shared"]
+
     def _duckdb(self) -> Any:
+        if self._memory is not None:
+            return self._memory
         con = getattr(self._local, "duckdb", None)
         if con is None:
             import duckdb
@@ -319,6 +407,10 @@ def _unique(columns: list[str]) -> list[str]:
         seen[col] = seen.get(col, 0) + 1
         out.append(col if seen[col] == 1 else f"{col}_{seen[col]}")
     return out
+
+
+def _hide_password(url: str) -> str:
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
 
 
 def _read_at(path: Path, offset: int, size: int) -> bytes:
