@@ -46,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     t2s.add_argument("--no-duckdb", action="store_true", help="skip the DuckDB portability run")
     t2s.add_argument("--no-log", action="store_true", help="do not log to MLflow")
 
+    link = ev_sub.add_parser("linking", help="how often schema linking keeps the gold tables (Spider format)")
+    link.add_argument("--questions", required=True, nargs="+", help="Spider-format question files")
+    link.add_argument("--db-dir", required=True, help="folder holding <db_id>/<db_id>.sqlite")
+    link.add_argument("--fraction", type=float, default=0.5, help="token budget as a share of the full schema")
+
     bench = sub.add_parser("bench", help="benchmarks that print numbers and log them to MLflow")
     bench_sub = bench.add_subparsers(dest="bench", required=True, metavar="BENCH")
     speed = bench_sub.add_parser("lm", help="median seconds per question of `ask` for each LM")
@@ -92,6 +97,13 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    if args.eval == "linking":
+        from workbench.evaluation.linking_eval import evaluate_linking
+
+        result = evaluate_linking(args.questions, args.db_dir, fraction=args.fraction)
+        print(f"gold tables kept for {result['coverage']:.3f} of {result['n']} questions on multi-table databases, "
+              f"keeping {result['schema_kept']:.3f} of the schema on average (budget {args.fraction} of it)")
+        return 0
     from workbench.evaluation.text2sql_eval import EVAL_ROW_LIMIT, GOLD_TIMEOUT_S, evaluate_text2sql
     from workbench.sql.text2sql import Text2SQLOptions
 

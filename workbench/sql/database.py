@@ -21,6 +21,7 @@ import re
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -165,15 +166,19 @@ class Database:
         text = "\n".join(f"{t.name}:" + ",".join(f"{c.name} {c.type}" for c in t.columns) for t in self.tables)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def schema_text(self, sample_values: int = 0) -> str:
+    def schema_text(self, sample_values: int = 0, tables: Iterable[str] | None = None) -> str:
         """The schema as compact ``CREATE TABLE`` statements, for prompts.
 
         With ``sample_values`` > 0, each column carries up to that many distinct
         example values in a trailing comment (e.g. ``-- e.g. 'France', 'Spain'``).
+        ``tables`` limits the text to those tables (in schema order).
         """
         samples = self.samples(sample_values) if sample_values else {}
+        wanted = None if tables is None else {t.lower() for t in tables}
         blocks = []
         for table in self.tables:
+            if wanted is not None and table.name.lower() not in wanted:
+                continue
             keys = [c.name for c in table.columns if c.primary_key]
             inline = len(keys) == 1
             lines = []

@@ -6,6 +6,8 @@ switch in ``Text2SQLOptions`` so experiments can compare them:
 
 * ``sample_values``: example values per column in the schema shown to the LM;
 * ``repair_attempts``: feed a parse, guard or execution error back to the LM;
+* ``schema_token_budget``: a schema larger than this many tokens is cut to
+  the tables the question needs (``workbench.sql.linking``);
 * ``candidates``: self-consistency; the first candidate is greedy, the rest are
   sampled at ``temperature``, and the answer whose result rows most candidates
   agree on wins (ties go to the earliest candidate).
@@ -35,6 +37,7 @@ class Text2SQLOptions:
     candidates: int = 1
     temperature: float = 0.7
     chain_of_thought: bool = False
+    schema_token_budget: int = 3000
     row_limit: int | None = None
     timeout_s: float | None = None
 
@@ -97,10 +100,20 @@ class SQLWriter:
 
     @property
     def schema(self) -> str:
-        """The schema text the LM sees (rendered once)."""
+        """The whole schema text (rendered once)."""
         if self._schema is None:
             self._schema = self.db.schema_text(self.options.sample_values)
         return self._schema
+
+    def schema_for(self, question: str) -> str:
+        """The schema the LM sees for ``question``: whole when within budget, else the linked tables."""
+        from workbench.sql.linking import CHARS_PER_TOKEN, link_schema
+
+        if len(self.schema) / CHARS_PER_TOKEN <= self.options.schema_token_budget:
+            return self.schema
+        text, _ = link_schema(self.db, question, token_budget=self.options.schema_token_budget,
+                              sample_values=self.options.sample_values)
+        return text
 
     def __call__(self, question: str) -> SQLOutcome:
         """Write, run and (if needed) repair SQL for ``question``; vote across candidates when enabled."""
@@ -147,7 +160,7 @@ class SQLWriter:
         if failed is not None:
             feedback = repair_feedback(failed.sql, failed.error[:500] + self._column_hint(failed.error))
         try:
-            prediction = self.program(question=question, db_schema=self.schema, dialect=self.db.dialect,
+            prediction = self.program(question=question, db_schema=self.schema_for(question), dialect=self.db.dialect,
                                       feedback=feedback, config=config)
         except Exception as exc:
             return self._record(outcome, SQLAttempt("", stage, f"{type(exc).__name__}: {exc}", "lm"))
