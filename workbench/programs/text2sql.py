@@ -52,10 +52,12 @@ def repair_feedback(failed_sql: str, error: str) -> str:
 
 
 _FENCE = re.compile(r"```(?:sql|SQL)?\s*(.*?)```", re.DOTALL)
+_MARKER = re.compile(r"\[\[\s*##\s*\w+\s*##\s*\]\]")
 
 
 def clean_sql(text: str) -> str:
-    """Strip Markdown fences, surrounding whitespace and trailing semicolons from model output."""
+    """Strip Markdown fences, DSPy field markers left on the SQL line, whitespace and trailing semicolons."""
     match = _FENCE.search(text or "")
     sql = match.group(1) if match else (text or "")
+    sql = _MARKER.split(sql)[0]
     return sql.strip().rstrip(";").strip()
