@@ -61,3 +61,31 @@ def test_repair_feedback_names_the_table_that_has_a_missing_column(spider_db):
     outcome = SQLWriter(Database.open(spider_db), Text2SQLOptions(), lm=lm)("Countries?")
     assert outcome.ok
     assert "Column country is in table singer." in llama.prompt(1)
+
+
+def test_repair_feedback_spells_out_the_join_to_the_table_with_the_column(tmp_path):
+    import shutil
+
+    from conftest import SPIDER
+
+    db_path = tmp_path / "poker_player.sqlite"
+    shutil.copy(SPIDER / "database" / "poker_player" / "poker_player.sqlite", db_path)
+    lm, llama = recorded_lm([chat_answer(sql="SELECT Name FROM poker_player"),
+                             chat_answer(sql="SELECT T1.Name FROM people AS T1 JOIN poker_player AS T2 "
+                                             "ON T1.People_ID = T2.People_ID")])
+    outcome = SQLWriter(Database.open(db_path), Text2SQLOptions(), lm=lm)("Names of poker players?")
+    assert outcome.ok
+    assert "Join poker_player with people on poker_player.People_ID = people.People_ID." in llama.prompt(1)
+
+
+def test_a_repair_that_repeats_a_failed_query_is_followed_by_a_sampled_one(spider_db):
+    lm, llama = recorded_lm(chat_answer(sql="SELECT nme FROM singer"))
+    SQLWriter(Database.open(spider_db), Text2SQLOptions(repair_attempts=2, temperature=0.9), lm=lm)("Names?")
+    assert [c["temperature"] for c in llama.calls] == [0.0, 0.0, 0.9]
+
+
+def test_a_repair_that_changes_the_query_stays_greedy(spider_db):
+    lm, llama = recorded_lm([chat_answer(sql="SELECT nme FROM singer"), chat_answer(sql="SELECT nam FROM singer"),
+                             chat_answer(sql="SELECT name FROM singer")])
+    outcome = SQLWriter(Database.open(spider_db), Text2SQLOptions(repair_attempts=2), lm=lm)("Names?")
+    assert outcome.ok and [c["temperature"] for c in llama.calls] == [0.0, 0.0, 0.0]

@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from workbench.sql.database import Database, QueryError, QueryResult
+from workbench.sql.database import Database, QueryError, QueryResult, Table
 from workbench.sql.guard import SQLSyntaxError, UnsafeSQLError
 
 if TYPE_CHECKING:
@@ -144,10 +144,16 @@ class SQLWriter:
             config = {"temperature": self.options.temperature, "rollout_id": index}
         attempt = self._generate(question, outcome, config)
         result = self._run(attempt, outcome)
-        for _ in range(self.options.repair_attempts):
+        failed_before: set[str] = set()
+        for round_ in range(self.options.repair_attempts):
             if result is not None or attempt.error_kind in ("lm", "timeout"):
                 break
-            attempt = self._generate(question, outcome, config, failed=attempt)
+            repair_config = config
+            if attempt.sql in failed_before:
+                # the greedy repair repeated a failed query: sample instead of asking the same way again
+                repair_config = {"temperature": self.options.temperature, "rollout_id": 1000 * (index + 1) + round_}
+            failed_before.add(attempt.sql)
+            attempt = self._generate(question, outcome, repair_config, failed=attempt)
             result = self._run(attempt, outcome)
         return attempt, result
 
@@ -158,7 +164,7 @@ class SQLWriter:
         stage = "generate" if failed is None else "repair"
         feedback = NO_FEEDBACK
         if failed is not None:
-            feedback = repair_feedback(failed.sql, failed.error[:500] + self._column_hint(failed.error))
+            feedback = repair_feedback(failed.sql, failed.error[:500] + self._column_hint(failed))
         try:
             prediction = self.program(question=question, db_schema=self.schema_for(question), dialect=self.db.dialect,
                                       feedback=feedback, config=config)
@@ -167,17 +173,26 @@ class SQLWriter:
         _add_usage(outcome, prediction)
         return self._record(outcome, SQLAttempt(prediction.sql, stage))
 
-    def _column_hint(self, error: str) -> str:
-        """For an unknown-column error, say which tables do have that column (small models repeat the slip)."""
-        match = _MISSING_COLUMN.search(error)
+    def _column_hint(self, failed: SQLAttempt) -> str:
+        """For an unknown-column error, say which tables have that column and how they join to the
+        tables the query used (small models otherwise repeat the slip)."""
+        match = _MISSING_COLUMN.search(failed.error)
         if not match:
             return ""
         found = next(g for g in match.groups() if g)
         column = found.split(".")[-1].strip('"`').lower()
-        owners = [t.name for t in self.db.tables if any(c.name.lower() == column for c in t.columns)]
+        owners = [t for t in self.db.tables if any(c.name.lower() == column for c in t.columns)]
         if not owners:
             return f" No table has a column named {column}."
-        return f" Column {column} is in table {', '.join(owners)}."
+        hint = f" Column {column} is in table {', '.join(t.name for t in owners)}."
+        used = {w.lower() for w in re.findall(r"\w+", failed.sql)}
+        for owner in owners:
+            for table in self.db.tables:
+                if table.name.lower() not in used or table is owner:
+                    continue
+                for a, b, key_a, key_b in _links(table, owner):
+                    hint += f" Join {a} with {b} on {a}.{key_a} = {b}.{key_b}."
+        return hint
 
     def _run(self, attempt: SQLAttempt, outcome: SQLOutcome) -> QueryResult | None:
         if attempt.error_kind:
@@ -206,6 +221,15 @@ _MISSING_COLUMN = re.compile(
     r'|column "?([\w.]+)"? (?:does not exist|not found)',
     re.IGNORECASE,
 )
+
+
+def _links(one: Table, other: Table) -> list[tuple[str, str, str, str]]:
+    """Foreign-key links between two tables, as (table, table, column, column)."""
+    links = [(one.name, other.name, col, ref_col) for col, ref, ref_col in one.foreign_keys
+             if ref.lower() == other.name.lower()]
+    links += [(one.name, other.name, ref_col, col) for col, ref, ref_col in other.foreign_keys
+              if ref.lower() == one.name.lower()]
+    return links
 
 
 def _result_key(result: QueryResult) -> tuple[Any, ...]:
