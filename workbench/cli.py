@@ -39,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     t2s.add_argument("--limit", type=int, help="evaluate only the first N questions (after --seed shuffling)")
     t2s.add_argument("--seed", type=int, help="shuffle the questions with this seed before --limit")
     t2s.add_argument("--out", required=True, help="output folder for pred.txt, results.jsonl, summary.json")
-    t2s.add_argument("--sample-values", type=int, default=3, help="example values per column in the prompt")
+    t2s.add_argument("--sample-values", type=int, default=0, help="example values per column in the prompt")
     t2s.add_argument("--repair", type=int, default=2, help="repair attempts after an error (0 = off)")
     t2s.add_argument("--candidates", type=int, default=1, help="self-consistency candidates (1 = off)")
     t2s.add_argument("--cot", action="store_true", help="chain of thought before the SQL")

@@ -13,16 +13,13 @@ from typing import Any
 
 import dspy
 
-VERSION = "text2sql-v3"
+VERSION = "text2sql-v4"
 NO_FEEDBACK = "none"
 
 
 class GenerateSQL(dspy.Signature):
-    """You are an expert data analyst. Write one SQL query in the given dialect that answers the question.
-    Use only the tables and columns in the schema, and check that every column belongs to the table you take
-    it from. Join tables only when the question needs columns from several tables.
-    Select exactly the columns the question asks for, in the order asked, and nothing else.
-    If feedback shows a failed query, write a corrected query."""
+    """Write one SQL query in the given dialect that answers the question, using the tables and columns in the
+    schema. If feedback shows a failed query, write a corrected query."""
 
     db_schema: str = dspy.InputField(desc="CREATE TABLE statements, with example values in comments")
     dialect: str = dspy.InputField(desc="SQL dialect, e.g. sqlite or duckdb")

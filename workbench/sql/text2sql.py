@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 class Text2SQLOptions:
     """Switches of the text2sql pipeline (see the module docstring)."""
 
-    sample_values: int = 3
+    sample_values: int = 0
     repair_attempts: int = 2
     candidates: int = 1
     temperature: float = 0.7
