@@ -55,7 +55,7 @@ def test_sample_values_appear_in_the_prompt_only_when_switched_on(spider_db):
 
 def test_repair_feedback_names_the_table_that_has_a_missing_column(spider_db):
     lm, llama = recorded_lm([
-        chat_answer(sql="SELECT T2.Country FROM singer AS T1 JOIN concert AS T2 ON T1.Singer_ID = T2.concert_ID"),
+        chat_answer(sql="SELECT Country FROM concert"),
         chat_answer(sql="SELECT Country FROM singer"),
     ])
     outcome = SQLWriter(Database.open(spider_db), Text2SQLOptions(), lm=lm)("Countries?")
@@ -89,3 +89,22 @@ def test_a_repair_that_changes_the_query_stays_greedy(spider_db):
                              chat_answer(sql="SELECT name FROM singer")])
     outcome = SQLWriter(Database.open(spider_db), Text2SQLOptions(repair_attempts=2), lm=lm)("Names?")
     assert outcome.ok and [c["temperature"] for c in llama.calls] == [0.0, 0.0, 0.0]
+
+
+def test_a_column_taken_through_the_wrong_alias_is_requalified_without_the_lm(spider_db):
+    wrong = ("SELECT T2.Song_Name FROM singer AS T1 JOIN singer_in_concert AS T2 ON T1.Singer_ID = T2.Singer_ID "
+             "WHERE T1.Age > 30")
+    lm, llama = recorded_lm(chat_answer(sql=wrong))
+    outcome = SQLWriter(Database.open(spider_db), Text2SQLOptions(), lm=lm)("Songs by singers over 30?")
+    assert outcome.ok and len(llama.calls) == 1
+    assert [a.stage for a in outcome.attempts] == ["generate", "requalify"]
+    assert "T1.Song_Name" in outcome.sql
+
+
+def test_requalifying_never_touches_a_correct_or_ambiguous_query(spider_db):
+    from workbench.sql.text2sql import requalify_columns
+
+    db = Database.open(spider_db)
+    assert requalify_columns("SELECT T1.Name FROM singer AS T1", db) is None
+    # Stadium_ID is in both stadium and concert: no single owner, so no change
+    assert requalify_columns("SELECT T1.Stadium_ID FROM singer AS T1 JOIN concert AS T2 JOIN stadium AS T3", db) is None

@@ -5,6 +5,9 @@ chosen SQL, its rows, and every attempt with its error. Each technique is a
 switch in ``Text2SQLOptions`` so experiments can compare them:
 
 * ``sample_values``: example values per column in the schema shown to the LM;
+* ``fix_aliases``: when a query names a column through the wrong table alias
+  (``T2.song_name`` where ``song_name`` is in the table aliased ``T1``), requalify
+  it deterministically and rerun, before asking the LM;
 * ``repair_attempts``: feed a parse, guard or execution error back to the LM;
 * ``schema_token_budget``: a schema larger than this many tokens is cut to
   the tables the question needs (``workbench.sql.linking``);
@@ -34,6 +37,7 @@ class Text2SQLOptions:
 
     sample_values: int = 0
     repair_attempts: int = 2
+    fix_aliases: bool = True
     candidates: int = 1
     temperature: float = 0.7
     chain_of_thought: bool = False
@@ -144,6 +148,7 @@ class SQLWriter:
             config = {"temperature": self.options.temperature, "rollout_id": index}
         attempt = self._generate(question, outcome, config)
         result = self._run(attempt, outcome)
+        attempt, result = self._requalified(attempt, result, outcome)
         failed_before: set[str] = set()
         for round_ in range(self.options.repair_attempts):
             if result is not None or attempt.error_kind in ("lm", "timeout"):
@@ -155,7 +160,19 @@ class SQLWriter:
             failed_before.add(attempt.sql)
             attempt = self._generate(question, outcome, repair_config, failed=attempt)
             result = self._run(attempt, outcome)
+            attempt, result = self._requalified(attempt, result, outcome)
         return attempt, result
+
+    def _requalified(self, attempt: SQLAttempt, result: QueryResult | None,
+                     outcome: SQLOutcome) -> tuple[SQLAttempt, QueryResult | None]:
+        """Rerun with columns moved to the alias whose table has them, when that is the only error."""
+        if result is not None or not self.options.fix_aliases or attempt.error_kind != "execution":
+            return attempt, result
+        fixed = requalify_columns(attempt.sql, self.db)
+        if fixed is None:
+            return attempt, result
+        retry = self._record(outcome, SQLAttempt(fixed, "requalify"))
+        return retry, self._run(retry, outcome)
 
     def _generate(self, question: str, outcome: SQLOutcome, config: dict[str, Any],
                   failed: SQLAttempt | None = None) -> SQLAttempt:
@@ -221,6 +238,36 @@ _MISSING_COLUMN = re.compile(
     r'|column "?([\w.]+)"? (?:does not exist|not found)',
     re.IGNORECASE,
 )
+
+
+def requalify_columns(sql: str, db: Database) -> str | None:
+    """Move ``alias.column`` to the one alias in the query whose table has that column; None if nothing to fix.
+
+    Only columns whose alias's table lacks them are touched, and only when exactly
+    one table of the query has the column, so a correct query is never changed.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read=db.dialect)
+    except Exception:
+        return None
+    columns_of = {t.name.lower(): {c.name.lower() for c in t.columns} for t in db.tables}
+    aliases = {t.alias_or_name.lower(): (t.alias_or_name, t.name.lower()) for t in tree.find_all(exp.Table)}
+    changed = False
+    for column in tree.find_all(exp.Column):
+        qualifier, name = column.table.lower(), column.name.lower()
+        if not qualifier or qualifier not in aliases:
+            continue
+        table = aliases[qualifier][1]
+        if table not in columns_of or name in columns_of[table]:
+            continue
+        owners = [spelled for spelled, owner in aliases.values() if name in columns_of.get(owner, set())]
+        if len(owners) == 1:
+            column.set("table", exp.to_identifier(owners[0]))
+            changed = True
+    return tree.sql(dialect=db.dialect) if changed else None
 
 
 def _links(one: Table, other: Table) -> list[tuple[str, str, str, str]]:
