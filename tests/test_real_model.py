@@ -15,7 +15,7 @@ from workbench.lm import load_lm
 
 pytestmark = pytest.mark.real_model
 
-REGRESSION_EX_05B = 0.0  # set from the measured figure
+REGRESSION_EX_05B = 0.50  # measured 0.55 (11 of 20) on 2026-11-25; see README
 
 
 def _gold_rows(db_path, sql: str) -> Counter:
@@ -49,6 +49,7 @@ def test_text2sql_regression_on_20_fixed_spider_questions(tmp_path, settings):
     from workbench.evaluation.text2sql_eval import evaluate_text2sql
 
     summary = evaluate_text2sql(SPIDER / "questions.json", SPIDER / "database", tmp_path, lm="qwen2.5-coder-0.5b",
-                                limit=20, seed=0, duckdb=False, settings=settings, log=False, progress=False)
+                                limit=20, seed=0, duckdb=False, cache=False, settings=settings, log=False,
+                                progress=False)
     assert summary["n"] == 20
     assert summary["ex"] >= REGRESSION_EX_05B, summary

@@ -29,11 +29,12 @@ EVAL_ROW_LIMIT = 100_000
 
 def evaluate_text2sql(questions: str | Path | list[str | Path], db_dir: str | Path, out: str | Path, *,
                       lm: str | Any = None, limit: int | None = None, seed: int | None = None,
-                      options: Text2SQLOptions | None = None, duckdb: bool = True,
+                      options: Text2SQLOptions | None = None, duckdb: bool = True, cache: bool = True,
                       settings: Settings | None = None, log: bool = True, progress: bool = True) -> dict[str, Any]:
     """Run the pipeline on a Spider-format set and score it; returns the summary (also written to ``out``).
 
-    ``lm`` is a model name (default: the ``lm`` setting) or a ready ``dspy.LM``.
+    ``lm`` is a model name (default: the ``lm`` setting) or a ready ``dspy.LM``. With ``cache=False``
+    DSPy's response cache is off, so every answer is generated and the timings are real.
     """
     import dspy
     from tqdm.auto import tqdm
@@ -49,7 +50,7 @@ def evaluate_text2sql(questions: str | Path | list[str | Path], db_dir: str | Pa
     out.mkdir(parents=True, exist_ok=True)
     examples = select(load_questions(questions), limit, seed)
     paths = {db_id: database_path(db_dir, db_id) for db_id in sorted({e.db_id for e in examples})}
-    model = lm if isinstance(lm, dspy.BaseLM) else load_lm(lm, settings=settings)
+    model = lm if isinstance(lm, dspy.BaseLM) else load_lm(lm, settings=settings, cache=cache)
     lm_name = lm if isinstance(lm, str) else getattr(model, "model", None) or settings.lm
     writers = {db_id: SQLWriter(Database.open(p), options, lm=model) for db_id, p in paths.items()}
     copies = _duckdb_copies(paths, out / "duckdb") if duckdb else {}
@@ -63,7 +64,7 @@ def evaluate_text2sql(questions: str | Path | list[str | Path], db_dir: str | Pa
         records[i] = _score(example, outcome, paths[example.db_id], copies.get(example.db_id))
     wall = time.perf_counter() - started
     summary = summarise(records)
-    summary.update({"wall_s": round(wall, 1), "lm": lm_name, "program": VERSION,
+    summary.update({"wall_s": round(wall, 1), "lm": lm_name, "program": VERSION, "lm_cache": bool(model.cache),
                     "options": options.as_params(),
                     "questions": ",".join(map(str, questions)) if isinstance(questions, list) else str(questions),
                     "db_dir": str(db_dir),
@@ -184,6 +185,7 @@ def _log(summary: dict[str, Any], out: Path, settings: Settings) -> None:
 
     with start_run("text2sql-eval", run_name=f"{summary['lm']}-n{summary['n']}", settings=settings):
         mlflow.log_params({"lm": summary["lm"], "program": summary["program"], "dataset": summary["questions"],
+                           "lm_cache": summary["lm_cache"],
                            "n": summary["n"], "limit": summary["limit"], "seed": summary["seed"],
                            **summary["options"]})
         metrics = {"ex": summary["ex"], "seconds_p50": summary["seconds_p50"], "seconds_p95": summary["seconds_p95"],
