@@ -80,14 +80,11 @@ def ask(question: str, db: Database | str, *, lm: dspy.BaseLM | str | None = Non
 
     ``options`` switches the text2sql techniques (sample values, repair, self-consistency).
     """
-    import dspy
-
-    from workbench.lm import load_lm
+    from workbench.lm import resolve_lm
     from workbench.sql.text2sql import SQLWriter
 
     database = db if isinstance(db, Database) else Database.open(db)
-    model = lm if isinstance(lm, dspy.BaseLM) else load_lm(lm)
-    outcome = SQLWriter(database, options, lm=model)(question)
+    outcome = SQLWriter(database, options, lm=resolve_lm(lm))(question)
     answer = Answer(question, sql=outcome.sql, error=outcome.error, error_kind=outcome.error_kind,
                     seconds=outcome.seconds, tokens=outcome.tokens, attempts=outcome.attempts)
     if outcome.result is not None:

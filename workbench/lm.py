@@ -309,3 +309,10 @@ def load_lm(name: str | None = None, *, settings: Settings | None = None, progre
         path, n_ctx=settings.lm_context, n_threads=settings.threads, timeout_s=settings.lm_timeout_s
     )
     return dspy.LM(f"local/{identity}", engine=engine, async_engine=AsyncLlamaCppEngine(engine), **common)
+
+
+def resolve_lm(lm: dspy.BaseLM | str | None, *, settings: Settings | None = None, cache: bool = True) -> dspy.BaseLM:
+    """``lm`` itself when it is already a DSPy LM, else ``load_lm(lm)`` (a name, or None for the setting)."""
+    import dspy
+
+    return lm if isinstance(lm, dspy.BaseLM) else load_lm(lm, settings=settings, cache=cache)

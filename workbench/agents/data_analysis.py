@@ -98,12 +98,9 @@ class DataAnalysisAgent:
     def writer(self) -> SQLWriter:
         """The text2sql pipeline bound to this agent's database and LM (built on first use)."""
         if self._writer is None:
-            import dspy
+            from workbench.lm import resolve_lm
 
-            from workbench.lm import load_lm
-
-            lm = self._lm if isinstance(self._lm, dspy.BaseLM) else load_lm(self._lm)
-            self._writer = SQLWriter(self.db, self.options, lm=lm)
+            self._writer = SQLWriter(self.db, self.options, lm=resolve_lm(self._lm))
         return self._writer
 
     def cache_key(self, question: str) -> str:

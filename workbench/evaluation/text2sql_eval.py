@@ -36,10 +36,9 @@ def evaluate_text2sql(questions: str | Path | list[str | Path], db_dir: str | Pa
     ``lm`` is a model name (default: the ``lm`` setting) or a ready ``dspy.LM``. With ``cache=False``
     DSPy's response cache is off, so every answer is generated and the timings are real.
     """
-    import dspy
     from tqdm.auto import tqdm
 
-    from workbench.lm import load_lm
+    from workbench.lm import resolve_lm
     from workbench.programs.text2sql import VERSION
     from workbench.sql.database import Database
     from workbench.sql.text2sql import SQLWriter
@@ -50,7 +49,7 @@ def evaluate_text2sql(questions: str | Path | list[str | Path], db_dir: str | Pa
     out.mkdir(parents=True, exist_ok=True)
     examples = select(load_questions(questions), limit, seed)
     paths = {db_id: database_path(db_dir, db_id) for db_id in sorted({e.db_id for e in examples})}
-    model = lm if isinstance(lm, dspy.BaseLM) else load_lm(lm, settings=settings, cache=cache)
+    model = resolve_lm(lm, settings=settings, cache=cache)
     lm_name = lm if isinstance(lm, str) else getattr(model, "model", None) or settings.lm
     writers = {db_id: SQLWriter(Database.open(p), options, lm=model) for db_id, p in paths.items()}
     copies = _duckdb_copies(paths, out / "duckdb") if duckdb else {}

@@ -96,6 +96,7 @@ class Database:
     dialect: str
     url: str = ""
     _memory: Any = field(default=None, repr=False)
+    _engine_obj: Any = field(default=None, repr=False)
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
     @classmethod
@@ -143,9 +144,7 @@ class Database:
                              "(e.g. psycopg for postgresql://).") from exc
         name = engine.dialect.name
         dialect = {"postgresql": "postgres", "mariadb": "mysql", "mssql": "tsql"}.get(name, name)
-        db = cls(None, dialect, url=url)
-        db.__dict__["_engine_shared"] = engine
-        return db
+        return cls(None, dialect, url=url, _engine_obj=engine)
 
     def __repr__(self) -> str:
         where = str(self.path) if self.path else (_hide_password(self.url) if self.url else ":memory:")
@@ -362,7 +361,7 @@ class Database:
         return con
 
     def _engine(self) -> Any:
-        return self.__dict__["_engine_shared"]
+        return self._engine_obj
 
     def _duckdb(self) -> Any:
         if self._memory is not None:
