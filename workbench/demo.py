@@ -10,6 +10,7 @@ from pathlib import Path
 
 from workbench.answer import Answer, ask
 from workbench.config import Settings, get_settings
+from workbench.sql.database import Database
 
 DEMO_QUESTIONS = (
     "Which five countries had the highest life expectancy in 2007?",
@@ -24,7 +25,6 @@ def run_demo(*, lm: str | None = None, db: str | Path | None = None, questions: 
              settings: Settings | None = None, log: bool = True, echo: bool = True) -> list[Answer]:
     """Answer ``questions`` on the demo database with the configured LM; log params, metrics and answers to MLflow."""
     from workbench.lm import load_lm
-    from workbench.sql.database import Database
 
     settings = settings or get_settings()
     lm_name = lm or settings.lm
@@ -44,7 +44,7 @@ def run_demo(*, lm: str | None = None, db: str | Path | None = None, questions: 
     return answers
 
 
-def _log(answers: list[Answer], lm_name: str, database: object, settings: Settings) -> None:
+def _log(answers: list[Answer], lm_name: str, database: Database, settings: Settings) -> None:
     import mlflow
 
     from workbench.experiments import log_records, start_run
@@ -52,7 +52,7 @@ def _log(answers: list[Answer], lm_name: str, database: object, settings: Settin
 
     seconds = [a.seconds for a in answers]
     with start_run("workbench-demo", run_name=f"demo-{lm_name}", settings=settings) as run:
-        mlflow.log_params({"lm": lm_name, "program": VERSION, "db": str(getattr(database, "path", "")),
+        mlflow.log_params({"lm": lm_name, "program": VERSION, "db": str(database.path),
                            "n_questions": len(answers), "temperature": settings.lm_temperature})
         mlflow.log_metrics({
             "answered": sum(a.ok for a in answers),

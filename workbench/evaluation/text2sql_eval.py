@@ -148,9 +148,8 @@ def _score_duckdb(sql: str, duck: Any, gold: list[tuple[Any, ...]], ordered: boo
 
 
 def _duckdb_copies(paths: dict[str, Path], folder: Path) -> dict[str, Any]:
-    """DuckDB copies of the SQLite databases (tables copied through pandas), opened read-only."""
+    """DuckDB copies of the SQLite databases (each table read through the read-only Database), opened read-only."""
     import duckdb
-    import pandas as pd
 
     from workbench.sql.database import Database
 
@@ -164,12 +163,11 @@ def _duckdb_copies(paths: dict[str, Path], folder: Path) -> dict[str, Any]:
             source = Database.open(path)
             con = duckdb.connect(str(tmp))
             try:
-                with contextlib.closing(source._sqlite()) as src:
-                    for table in source.tables:
-                        frame = pd.read_sql_query(f'SELECT * FROM "{table.name}"', src)
-                        con.register("frame", frame)
-                        con.execute(f'CREATE TABLE "{table.name}" AS SELECT * FROM frame')
-                        con.unregister("frame")
+                for table in source.tables:
+                    frame = source.execute(f'SELECT * FROM "{table.name}"', row_limit=10**9).frame
+                    con.register("frame", frame)
+                    con.execute(f'CREATE TABLE "{table.name}" AS SELECT * FROM frame')
+                    con.unregister("frame")
             finally:
                 con.close()
             tmp.replace(target)
