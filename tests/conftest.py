@@ -122,3 +122,32 @@ def chat_answer(**fields: str) -> str:
     """A completion in DSPy's chat-adapter format, as the local models write it."""
     body = "".join(f"[[ ## {name} ## ]]\n{value}\n\n" for name, value in fields.items())
     return body + "[[ ## completed ## ]]"
+
+
+SCIFACT = DATA / "scifact"
+SAMPLE_QUERIES = 30
+SAMPLE_DISTRACTORS = 170
+
+
+@pytest.fixture(scope="session")
+def scifact_sample() -> tuple[Any, list[Any], dict[str, dict[str, int]]]:
+    """A fixed SciFact sample: the first 30 judged queries, their relevant documents and 170 other documents."""
+    from workbench.evaluation.beir import load_qrels, load_queries
+    from workbench.retrieval.corpus import Corpus
+
+    full = Corpus.from_beir(SCIFACT)
+    qrels = load_qrels(SCIFACT / "qrels" / "train.tsv")
+    queries = [q for q in load_queries(SCIFACT / "queries.jsonl") if q.id in qrels][:SAMPLE_QUERIES]
+    wanted = {doc for q in queries for doc in qrels[q.id]}
+    others = [d.id for d in full.documents if d.id not in wanted][:SAMPLE_DISTRACTORS]
+    keep = wanted | set(others)
+    corpus = Corpus(d for d in full.documents if d.id in keep)
+    return corpus, queries, {q.id: qrels[q.id] for q in queries}
+
+
+@pytest.fixture(scope="session")
+def scifact_index(scifact_sample: tuple[Any, list[Any], dict[str, dict[str, int]]]) -> Any:
+    """A hybrid index over the SciFact sample (built once per test session, with the real MiniLM)."""
+    from workbench.retrieval.index import HybridIndex, RetrievalConfig
+
+    return HybridIndex.build(scifact_sample[0], RetrievalConfig(), progress=False)

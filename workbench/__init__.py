@@ -46,18 +46,35 @@ _LAZY = {
     "DataAnalysisResult": "workbench.agents.data_analysis",
     "Text2SQLOptions": "workbench.sql.text2sql",
     "evaluate_text2sql": "workbench.evaluation.text2sql_eval",
+    "Corpus": "workbench.retrieval.corpus",
+    "Document": "workbench.retrieval.corpus",
+    "HybridIndex": "workbench.retrieval.index",
+    "RetrievalConfig": "workbench.retrieval.index",
+    "SearchResult": "workbench.retrieval.index",
+    "IndexMismatchError": "workbench.retrieval.index",
+    "InformationRetrievalAgent": "workbench.agents.retrieval",
+    "RetrievalResult": "workbench.agents.retrieval",
+    "evaluate_retrieval": "workbench.evaluation.retrieval_eval",
 }
 
 __all__ = [
     "Answer",
+    "Corpus",
     "DataAnalysisAgent",
     "DataAnalysisResult",
     "Database",
+    "Document",
+    "HybridIndex",
+    "IndexMismatchError",
+    "InformationRetrievalAgent",
     "LlamaCppEngine",
     "ModelError",
     "QueryError",
     "QueryResult",
+    "RetrievalConfig",
+    "RetrievalResult",
     "SQLSyntaxError",
+    "SearchResult",
     "Settings",
     "Text2SQL",
     "Text2SQLOptions",
@@ -66,6 +83,7 @@ __all__ = [
     "ask",
     "check_sql",
     "configure",
+    "evaluate_retrieval",
     "evaluate_text2sql",
     "get_settings",
     "list_models",
@@ -76,12 +94,16 @@ __all__ = [
 
 if TYPE_CHECKING:
     from workbench.agents.data_analysis import DataAnalysisAgent, DataAnalysisResult
+    from workbench.agents.retrieval import InformationRetrievalAgent, RetrievalResult
     from workbench.answer import Answer, ask
     from workbench.demo import run_demo
+    from workbench.evaluation.retrieval_eval import evaluate_retrieval
     from workbench.evaluation.text2sql_eval import evaluate_text2sql
     from workbench.lm import LlamaCppEngine, load_lm
     from workbench.models import ModelError, list_models, model_path
     from workbench.programs.text2sql import Text2SQL
+    from workbench.retrieval.corpus import Corpus, Document
+    from workbench.retrieval.index import HybridIndex, IndexMismatchError, RetrievalConfig, SearchResult
     from workbench.sql.database import Database, QueryError, QueryResult
     from workbench.sql.guard import SQLSyntaxError, UnsafeSQLError, check_sql
     from workbench.sql.text2sql import Text2SQLOptions

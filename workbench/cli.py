@@ -1,4 +1,4 @@
-"""The ``workbench`` command line: ``ask``, ``models``, ``demo`` and ``bench``."""
+"""The ``workbench`` command line: ``ask``, ``models``, ``demo``, ``eval``, ``convert`` and ``bench``."""
 
 from __future__ import annotations
 
@@ -53,12 +53,41 @@ def _parser() -> argparse.ArgumentParser:
     link.add_argument("--db-dir", required=True, help="folder holding <db_id>/<db_id>.sqlite")
     link.add_argument("--fraction", type=float, default=0.5, help="token budget as a share of the full schema")
 
+    ret = ev_sub.add_parser("retrieval", help="nDCG@10, Recall@100, MRR@10 and latency on BEIR-format files")
+    ret.add_argument("--corpus", required=True, help="BEIR corpus.jsonl")
+    ret.add_argument("--queries", required=True, help="BEIR queries.jsonl")
+    ret.add_argument("--qrels", help="qrels TSV (query-id, corpus-id, score); without it only run.trec is written")
+    ret.add_argument("--method", default="hybrid", choices=["bm25", "dense", "hybrid", "hybrid+rerank"])
+    ret.add_argument("--rerank", default="lm",
+                     help="reranker for hybrid+rerank: lm (the WORKBENCH_LM model), lm:<model>, cross-encoder:<folder>")
+    ret.add_argument("--fusion", choices=["weighted", "rrf"], help="fusion (default: WORKBENCH_RETRIEVAL_FUSION)")
+    ret.add_argument("--language", default="auto",
+                     help="keyword analyzer: auto, english, korean, korean-ngram, whitespace")
+    ret.add_argument("--limit", type=int, help="evaluate only the first N (judged) queries")
+    ret.add_argument("--out", required=True, help="output folder for run.trec and metrics.json")
+    ret.add_argument("--no-index-cache", action="store_true", help="always rebuild the index (and do not store it)")
+    ret.add_argument("--no-cache", action="store_true", help="turn DSPy's response cache off for an LM reranker")
+    ret.add_argument("--no-log", action="store_true", help="do not log to MLflow")
+
+    conv = sub.add_parser("convert", help="convert datasets into the formats the evaluations read")
+    conv_sub = conv.add_subparsers(dest="convert", required=True, metavar="FORMAT")
+    squad = conv_sub.add_parser("squad-to-beir", help="SQuAD-format JSON (e.g. KorQuAD) to BEIR files")
+    squad.add_argument("squad", help="SQuAD-format JSON file")
+    squad.add_argument("--out", required=True, help="folder for corpus.jsonl, queries.jsonl, qrels/test.tsv")
+
     bench = sub.add_parser("bench", help="benchmarks that print numbers and log them to MLflow")
     bench_sub = bench.add_subparsers(dest="bench", required=True, metavar="BENCH")
     speed = bench_sub.add_parser("lm", help="median seconds per question of `ask` for each LM")
     speed.add_argument("--lms", default="qwen2.5-coder-0.5b,qwen2.5-coder-1.5b", help="comma-separated models")
     speed.add_argument("--db", help="database (default: data/demo.duckdb)")
     speed.add_argument("--repeat", type=int, default=3, help="times to ask each demo question")
+    scale = bench_sub.add_parser("retrieval", help="hybrid query latency, build time and memory at 5k/100k/1M")
+    scale.add_argument("--out", required=True, help="output folder for summary.json")
+    scale.add_argument("--sizes", default="5000,100000,1000000", help="comma-separated corpus sizes")
+    scale.add_argument("--queries", type=int, default=200, help="timed queries per size")
+    scale.add_argument("--ann", choices=["ivf", "hnsw"], help="approximate index above the threshold "
+                       "(default: WORKBENCH_RETRIEVAL_ANN)")
+    scale.add_argument("--no-log", action="store_true", help="do not log to MLflow")
     return parser
 
 
@@ -86,6 +115,19 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 1 if failed else 0
     if args.command == "eval":
         return _eval(args)
+    if args.command == "convert":
+        from workbench.evaluation.beir import squad_to_beir
+
+        print(f"wrote BEIR files to {squad_to_beir(args.squad, args.out)}")
+        return 0
+    if args.command == "bench" and args.bench == "retrieval":
+        from workbench.evaluation.retrieval_bench import HEADER, bench_retrieval
+
+        print(HEADER)
+        sizes = tuple(int(s.replace("_", "")) for s in args.sizes.split(","))
+        bench_retrieval(args.out, sizes, queries=args.queries, ann=args.ann, log=not args.no_log, progress=False)
+        print(f"wrote {args.out}/summary.json")
+        return 0
     if args.command == "bench":
         from workbench.demo import DEMO_DB, DEMO_QUESTIONS
         from workbench.evaluation.lm_speed import bench_lm_speed
@@ -99,6 +141,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    if args.eval == "retrieval":
+        return _eval_retrieval(args)
     if args.eval == "linking":
         from workbench.evaluation.linking_eval import evaluate_linking
 
@@ -123,6 +167,29 @@ def _eval(args: argparse.Namespace) -> int:
     cached = " (DSPy cache on: cached answers take no time)" if summary["lm_cache"] else ""
     print(f"seconds per question p50 {p50}, p95 {p95}; wall {summary['wall_s']} s{cached}")
     print(f"errors: {summary['errors_by_kind']}; wrote {args.out}/summary.json")
+    return 0
+
+
+def _eval_retrieval(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from workbench.evaluation.retrieval_eval import evaluate_retrieval
+    from workbench.retrieval.index import RetrievalConfig
+
+    config = RetrievalConfig.from_settings(language=args.language)
+    if args.fusion:
+        config = dataclasses.replace(config, fusion=args.fusion)
+    m = evaluate_retrieval(args.corpus, args.queries, args.out, qrels=args.qrels, method=args.method,
+                           reranker=args.rerank, limit=args.limit, config=config,
+                           index_cache=not args.no_index_cache, lm_cache=not args.no_cache, log=not args.no_log)
+    if "ndcg@10" in m:
+        print(f"{m['method']}: nDCG@10 {m['ndcg@10']:.4f}  Recall@100 {m['recall@100']:.4f}  "
+              f"MRR@10 {m['mrr@10']:.4f}  on {m['n']} queries")
+    else:
+        print(f"{m['method']}: ran {m['n']} queries (no qrels, so no scores)")
+    cached = " (index from cache)" if m["index_cached"] else ""
+    print(f"latency p50 {m['latency_ms_p50']} ms, p95 {m['latency_ms_p95']} ms; index build "
+          f"{m['index_build_s']} s{cached}; wrote {args.out}/run.trec and metrics.json")
     return 0
 
 

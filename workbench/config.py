@@ -55,6 +55,13 @@ class Settings:
         mlflow_uri: MLflow tracking URI; empty means ``sqlite:///<home>/mlflow.db``.
         sql_row_limit: Most rows a generated query may return.
         sql_timeout_s: Wall-clock limit of one generated query.
+        embedding_model: Sentence-transformers model for dense retrieval: a
+            packaged name (``all-MiniLM-L6-v2``) or a local model folder.
+        retrieval_ann_threshold: Vector count above which a new dense index
+            is approximate (``retrieval_ann``) rather than exact.
+        retrieval_ann: The approximate index kind: ``ivf`` or ``hnsw``.
+        retrieval_fusion: How BM25 and dense rankings are fused: ``weighted``
+            (min-max normalised scores) or ``rrf`` (reciprocal rank, k = 60).
     """
 
     lm: str = "qwen2.5-coder-1.5b"
@@ -69,6 +76,10 @@ class Settings:
     mlflow_uri: str = ""
     sql_row_limit: int = 1000
     sql_timeout_s: float = 30.0
+    embedding_model: str = "all-MiniLM-L6-v2"
+    retrieval_ann_threshold: int = 100_000
+    retrieval_ann: str = "ivf"
+    retrieval_fusion: str = "weighted"
 
     def __post_init__(self) -> None:
         for f in fields(self):

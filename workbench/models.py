@@ -14,14 +14,13 @@ downloaded at run time.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+
+from workbench.filelock import file_lock
 
 _BLOCK = 8 * 1024 * 1024
 _GGUF_MAGIC = b"GGUF"
@@ -201,7 +200,7 @@ def ensure_assembled(spec: ModelSpec, *, cache_dir: Path | None = None, progress
     if spec.is_assembled(cache_dir):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    with _file_lock(target.with_name(target.name + ".lock")):
+    with file_lock(target.with_name(target.name + ".lock")):
         if not spec.is_assembled(cache_dir):  # another process may have finished meanwhile
             _assemble(spec, target, progress=progress)
     return target
@@ -267,16 +266,6 @@ def _sha256_file(path: Path) -> str:
         while block := handle.read(_BLOCK):
             digest.update(block)
     return digest.hexdigest()
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _cache_dir(cache_dir: Path | None) -> Path:

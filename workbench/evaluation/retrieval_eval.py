@@ -1,0 +1,197 @@
+"""``workbench eval retrieval``: rank quality and latency of a retrieval method on BEIR-format files.
+
+Writes ``OUTDIR/run.trec`` (``qid Q0 docid rank score tag``, top 100 per
+query), ``OUTDIR/metrics.json`` (``ndcg@10``, ``recall@100``, ``mrr@10``,
+``n``, ``latency_ms_p50``, ``latency_ms_p95``, ``index_build_s`` and the
+configuration) and, with qrels, ``OUTDIR/per_query.jsonl``; logs the same to
+MLflow as one run. Without qrels only the run is written.
+
+Built indexes are cached under ``<cache_dir>/indexes`` keyed by the corpus
+fingerprint and the index configuration, so comparing methods on one corpus
+encodes it once; ``index_build_s`` is then the time the cached build took,
+and ``index_cached`` says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import statistics
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench.config import Settings, get_settings
+from workbench.evaluation.beir import Query, load_qrels, load_queries
+from workbench.evaluation.retrieval_metrics import score_run
+from workbench.retrieval.confidence import features
+
+if TYPE_CHECKING:
+    from workbench.retrieval.corpus import Corpus
+    from workbench.retrieval.index import HybridIndex, RetrievalConfig
+    from workbench.retrieval.rerank import Reranker
+
+RUN_DEPTH = 100
+METHODS = ("bm25", "dense", "hybrid", "hybrid+rerank")
+
+
+def evaluate_retrieval(corpus: str | Path | Corpus, queries: str | Path | list[Query], out: str | Path, *,
+                       qrels: str | Path | dict[str, dict[str, int]] | None = None, method: str = "hybrid",
+                       reranker: str | Reranker | None = None, limit: int | None = None,
+                       config: RetrievalConfig | None = None, index_cache: bool = True, lm_cache: bool = True,
+                       settings: Settings | None = None, log: bool = True, progress: bool = True) -> dict[str, Any]:
+    """Search every query (the first ``limit`` with judgements, if given), score, and write the result files.
+
+    Args:
+        corpus: A BEIR ``corpus.jsonl`` (or a ready ``Corpus``).
+        queries: A BEIR ``queries.jsonl`` (or a list of ``Query``).
+        out: Output folder.
+        qrels: A qrels file (or mapping); ``None`` writes the run only.
+        method: ``bm25``, ``dense``, ``hybrid`` or ``hybrid+rerank``.
+        reranker: For ``hybrid+rerank``: a spec for ``make_reranker`` (default ``lm``, the local LM) or a reranker.
+        limit: Evaluate only the first ``limit`` queries (judged queries, when qrels are given).
+        config: Index configuration (default: from the settings).
+        index_cache: Reuse (and store) the built index under the cache folder.
+        lm_cache: DSPy's response cache for an LM reranker; off makes its timings real.
+    """
+    from tqdm.auto import tqdm
+
+    from workbench.retrieval.corpus import Corpus
+    from workbench.retrieval.index import RetrievalConfig
+    from workbench.retrieval.rerank import make_reranker
+
+    if method not in METHODS:
+        raise ValueError(f"Unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    settings = settings or get_settings()
+    config = config or RetrievalConfig.from_settings(settings)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    corpus_label = str(corpus) if not isinstance(corpus, Corpus) else f"<Corpus of {len(corpus)}>"
+    if not isinstance(corpus, Corpus):
+        corpus = Corpus.from_beir(corpus, chunk_words=config.chunk_words, overlap_words=config.overlap_words)
+    query_list = queries if isinstance(queries, list) else load_queries(queries)
+    judgements = qrels if isinstance(qrels, dict) or qrels is None else load_qrels(qrels)
+    if judgements is not None:
+        query_list = [q for q in query_list if any(g > 0 for g in judgements.get(q.id, {}).values())]
+        if not query_list:
+            raise ValueError(f"None of the queries in {queries} has a relevant document in {qrels}; "
+                             "are they the matching files?")
+    if limit is not None:
+        query_list = query_list[:limit]
+
+    index, cached = _index_for(corpus, config, settings, index_cache, progress)
+    rerank = None
+    if method == "hybrid+rerank":
+        rerank = reranker if reranker is not None and not isinstance(reranker, str) else make_reranker(
+            reranker or "lm", cache=lm_cache)
+    search_method = "hybrid" if method == "hybrid+rerank" else method
+    if rerank is None and method == "hybrid+rerank":
+        raise ValueError("method hybrid+rerank needs a reranker other than 'none'")
+    index.search("warm up", k=1, method=search_method)  # load models before timing
+
+    run: dict[str, list[tuple[str, float]]] = {}
+    signals: dict[str, dict[str, float]] = {}
+    latencies: list[float] = []
+    for query in tqdm(query_list, desc=f"retrieval eval ({method})", unit="query", disable=not progress):
+        started = time.perf_counter()
+        result = index.search(query.text, k=RUN_DEPTH, method=search_method, reranker=rerank)
+        latencies.append((time.perf_counter() - started) * 1000)
+        run[query.id] = [(h.doc_id, h.score) for h in result.hits]
+        if result.hits:
+            signals[query.id] = {"confidence": result.confidence,
+                                 **dict(zip(("dense", "agree", "margin"), features(result.hits), strict=True))}
+
+    tag = f"workbench-{method}"
+    with (out / "run.trec").open("w", encoding="utf-8") as trec:
+        for qid, ranked in run.items():
+            for rank, (doc, score) in enumerate(ranked, 1):
+                trec.write(f"{qid} Q0 {doc} {rank} {score:.6f} {tag}\n")
+    latencies.sort()
+    metrics: dict[str, Any] = {"n": len(query_list)}
+    if judgements is not None:
+        scores, per_query = score_run({q: [d for d, _ in r] for q, r in run.items()}, judgements)
+        metrics.update(scores)
+        for qid, values in per_query.items():
+            top = run.get(qid, [("", 0.0)])[0][0] if run.get(qid) else ""
+            values["top_relevant"] = float(judgements[qid].get(top, 0) > 0)
+            values.update(signals.get(qid, {"confidence": 0.0}))
+        metrics.update(confidence_separation(per_query.values()))
+        with (out / "per_query.jsonl").open("w", encoding="utf-8") as lines:
+            for qid, values in per_query.items():
+                lines.write(json.dumps({"qid": qid, **{k: round(v, 4) for k, v in values.items()}}) + "\n")
+    metrics.update({
+        "latency_ms_p50": round(statistics.median(latencies), 2) if latencies else 0.0,
+        "latency_ms_p95": round(latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))], 2)
+        if latencies else 0.0,
+        "index_build_s": round(index.build_seconds, 2), "index_cached": cached,
+        "method": method, "reranker": getattr(rerank, "name", "none"), "documents": len(corpus),
+        "chunks": len(corpus.chunks), "fingerprint": corpus.fingerprint, "corpus": corpus_label,
+        "queries": str(queries) if not isinstance(queries, list) else f"<{len(queries)} queries>",
+        "qrels": str(qrels) if qrels is not None and not isinstance(qrels, dict) else None,
+        "limit": limit, "vector_index": index.vectors.resolved_kind, "config": _jsonable(config),
+        "queries_without_hits": sum(1 for r in run.values() if not r),
+    })
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
+    if log:
+        _log(metrics, config, out, settings)
+    return metrics
+
+
+def confidence_separation(records: Iterable[Mapping[str, float]]) -> dict[str, float]:
+    """How well ``confidence`` separates queries whose top hit is relevant from the rest.
+
+    ``confidence_auc`` is the ROC AUC (the chance that a query with a relevant top hit gets a higher
+    confidence than one without; 0.5 is no separation), with the mean confidence of each group.
+    """
+    records = list(records)
+    pos = [r["confidence"] for r in records if r["top_relevant"]]
+    neg = [r["confidence"] for r in records if not r["top_relevant"]]
+    if not pos or not neg:
+        return {}
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return {"confidence_auc": round(wins / (len(pos) * len(neg)), 4),
+            "confidence_mean_relevant_top": round(statistics.fmean(pos), 4),
+            "confidence_mean_irrelevant_top": round(statistics.fmean(neg), 4)}
+
+
+def _index_for(corpus: Corpus, config: RetrievalConfig, settings: Settings, use_cache: bool,
+               progress: bool) -> tuple[HybridIndex, bool]:
+    """The hybrid index of ``corpus``: from the cache when an identical one was built before."""
+    from workbench.retrieval.index import HybridIndex
+
+    if not use_cache:
+        return HybridIndex.build(corpus, config, progress=progress), False
+    key = hashlib.sha256(json.dumps(_jsonable(config), sort_keys=True).encode()).hexdigest()[:12]
+    folder = settings.cache_dir / "indexes" / f"{corpus.fingerprint[:16]}-{key}"
+    if (folder / "manifest.json").is_file():
+        return HybridIndex.load(folder, corpus), True
+    index = HybridIndex.build(corpus, config, progress=progress)
+    index.save(folder)
+    return index, False
+
+
+def _jsonable(config: RetrievalConfig) -> dict[str, Any]:
+    import dataclasses
+
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()}
+
+
+def _log(metrics: dict[str, Any], config: RetrievalConfig, out: Path, settings: Settings) -> None:
+    import mlflow
+
+    from workbench.experiments import start_run
+
+    name = f"{metrics['method']}-{Path(str(metrics['corpus'])).parent.name or 'corpus'}-n{metrics['n']}"
+    with start_run("retrieval-eval", run_name=name, settings=settings):
+        mlflow.log_params({"method": metrics["method"], "reranker": metrics["reranker"], "corpus": metrics["corpus"],
+                           "queries": metrics["queries"], "qrels": metrics["qrels"], "limit": metrics["limit"],
+                           "fingerprint": metrics["fingerprint"][:16], "vector_index": metrics["vector_index"],
+                           **config.as_params()})
+        mlflow.log_metrics({k.replace("@", "_at_"): float(v) for k, v in metrics.items()
+                            if k in ("ndcg@10", "recall@100", "mrr@10", "n", "latency_ms_p50", "latency_ms_p95",
+                                     "index_build_s", "documents", "chunks", "queries_without_hits", "confidence_auc",
+                                     "confidence_mean_relevant_top", "confidence_mean_irrelevant_top")})
+        for name in ("run.trec", "metrics.json", "per_query.jsonl"):
+            if (out / name).is_file():
+                mlflow.log_artifact(str(out / name))
