@@ -53,6 +53,7 @@ lab: setup
 
 bench: setup
 	$(VENV)/bin/workbench bench lm
+	$(VENV)/bin/workbench bench retrieval --out outputs/bench-retrieval
 
 clean:
 	rm -rf $(VENV) data/demo.duckdb .pytest_cache .ruff_cache

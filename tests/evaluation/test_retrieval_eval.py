@@ -56,6 +56,14 @@ def test_hybrid_on_the_scifact_sample_writes_trec_run_metrics_and_one_mlflow_run
     assert len(runs) == 1 and runs["metrics.ndcg_at_10"][0] == metrics["ndcg@10"]
 
 
+def test_limit_scores_only_the_queries_searched(scifact_sample, tmp_path, settings):
+    corpus, queries, qrels = scifact_sample
+    metrics = evaluate_retrieval(corpus, queries, tmp_path / "out", qrels=qrels, method="bm25", limit=4,
+                                 config=RetrievalConfig(), settings=settings, log=False, progress=False)
+    assert metrics["n"] == 4
+    assert len((tmp_path / "out" / "per_query.jsonl").read_text().splitlines()) == 4
+
+
 def test_without_qrels_only_the_run_is_written(scifact_sample, tmp_path, settings):
     corpus, queries, _ = scifact_sample
     metrics = evaluate_retrieval(corpus, queries[:3], tmp_path / "out", method="bm25", config=RetrievalConfig(),

@@ -76,7 +76,7 @@ def bench_retrieval(out: str | Path, sizes: tuple[int, ...] = DEFAULT_SIZES, *, 
     from workbench.retrieval.index import HybridIndex, RetrievalConfig
 
     settings = settings or get_settings()
-    config = RetrievalConfig.from_settings(settings, language="whitespace")
+    config = RetrievalConfig.from_settings(settings, language="whitespace", weights=(1.0, 1.0))
     if ann:
         config = dataclasses.replace(config, ann=ann)
     out = Path(out)

@@ -79,6 +79,8 @@ def evaluate_retrieval(corpus: str | Path | Corpus, queries: str | Path | list[Q
                              "are they the matching files?")
     if limit is not None:
         query_list = query_list[:limit]
+    if judgements is not None:  # score exactly the queries searched
+        judgements = {q.id: judgements[q.id] for q in query_list}
 
     index, cached = _index_for(corpus, config, settings, index_cache, progress)
     rerank = None
@@ -129,12 +131,12 @@ def evaluate_retrieval(corpus: str | Path | Corpus, queries: str | Path | list[Q
         "chunks": len(corpus.chunks), "fingerprint": corpus.fingerprint, "corpus": corpus_label,
         "queries": str(queries) if not isinstance(queries, list) else f"<{len(queries)} queries>",
         "qrels": str(qrels) if qrels is not None and not isinstance(qrels, dict) else None,
-        "limit": limit, "vector_index": index.vectors.resolved_kind, "config": _jsonable(config),
+        "limit": limit, "vector_index": index.vectors.resolved_kind, "config": _jsonable(index.config),
         "queries_without_hits": sum(1 for r in run.values() if not r),
     })
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
     if log:
-        _log(metrics, config, out, settings)
+        _log(metrics, index.config, out, settings)
     return metrics
 
 
@@ -158,14 +160,17 @@ def confidence_separation(records: Iterable[Mapping[str, float]]) -> dict[str, f
 def _index_for(corpus: Corpus, config: RetrievalConfig, settings: Settings, use_cache: bool,
                progress: bool) -> tuple[HybridIndex, bool]:
     """The hybrid index of ``corpus``: from the cache when an identical one was built before."""
-    from workbench.retrieval.index import HybridIndex
+    from workbench.retrieval.index import HybridIndex, IndexMismatchError
 
     if not use_cache:
         return HybridIndex.build(corpus, config, progress=progress), False
     key = hashlib.sha256(json.dumps(_jsonable(config), sort_keys=True).encode()).hexdigest()[:12]
     folder = settings.cache_dir / "indexes" / f"{corpus.fingerprint[:16]}-{key}"
     if (folder / "manifest.json").is_file():
-        return HybridIndex.load(folder, corpus), True
+        try:
+            return HybridIndex.load(folder, corpus), True
+        except IndexMismatchError:  # built by an older workbench: rebuild below
+            pass
     index = HybridIndex.build(corpus, config, progress=progress)
     index.save(folder)
     return index, False

@@ -27,6 +27,8 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 
 Analyzer = Callable[[str], list[str]]
+# Bumped whenever an analyzer's output changes: saved keyword indexes record it and are rebuilt on a mismatch.
+ANALYZER_VERSION = 2
 
 ANALYZERS = ("english", "korean", "korean-morph", "korean-ngram", "whitespace")
 _WORD = re.compile(r"(?u)\b\w\w+\b")
