@@ -53,10 +53,12 @@ class RecordedLlama:
 
     metadata: ClassVar[dict[str, str]] = {"tokenizer.chat_template": CHATML}
 
-    def __init__(self, texts: list[str] | str, *, delay_s: float = 0.0, prompt_tokens: int = 100) -> None:
+    def __init__(self, texts: list[str] | str, *, delay_s: float = 0.0, prompt_tokens: int = 100,
+                 logits: list[Any] | None = None) -> None:
         import numpy as np
 
         self.texts = [texts] if isinstance(texts, str) else list(texts)
+        self.logits = list(logits or [])  # first-token logits (256 byte tokens) handed to logits processors
         self.delay_s = delay_s
         self.prompt_tokens = prompt_tokens
         self.calls: list[dict[str, Any]] = []
@@ -94,6 +96,10 @@ class RecordedLlama:
             self.n_tokens = len(prompt)
             if self.delay_s:
                 time.sleep(self.delay_s)
+            if self.logits and kwargs.get("logits_processor"):
+                scores = self.logits[min(len(self.calls), len(self.logits)) - 1].copy()
+                for processor in kwargs["logits_processor"]:
+                    scores = processor(self.input_ids[: len(prompt)], scores)
             text = self.texts[min(len(self.calls), len(self.texts)) - 1]
             return {
                 "id": f"recorded-{len(self.calls)}",

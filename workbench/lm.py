@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -184,6 +184,43 @@ class LlamaCppEngine:
             finish_reason="length" if truncated else "stop",
             usage=Usage(input_tokens=usage.get("prompt_tokens"), output_tokens=usage.get("completion_tokens")),
         )
+
+    def first_token_logprobs(self, messages: list[dict[str, str]], words: Sequence[str]) -> dict[str, float]:
+        """Log-probability of each word's first token as the first token of the reply to chat ``messages``.
+
+        One forward pass over the prompt and no sampling: the scores come from the logits the model
+        computes for its first output token. Words the tokenizer cannot encode get ``-inf``.
+        """
+        import numpy as np
+        from llama_cpp import LogitsProcessorList
+
+        llama, lock = self._model()
+        tokens, _ = self.format_prompt(messages)
+        if len(tokens) >= self.n_ctx:
+            from dspy.lm15 import ContextLengthError
+
+            raise ContextLengthError(f"The prompt has {len(tokens)} tokens; the context window is {self.n_ctx}.")
+        captured: list[Any] = []
+
+        def capture(_input_ids: Any, scores: Any) -> Any:
+            if not captured:
+                captured.append(np.array(scores, dtype=np.float64, copy=True))
+            return scores
+
+        with lock:
+            started = time.perf_counter()
+            _align_prompt_cache(llama, tokens, self.n_batch)
+            llama.create_completion(prompt=tokens, max_tokens=1, temperature=0.0,
+                                    logits_processor=LogitsProcessorList([capture]))
+        self.stats.add(len(tokens), 1, time.perf_counter() - started, False)
+        logits = captured[0]
+        top = logits.max()
+        logp = logits - (top + np.log(np.exp(logits - top).sum()))
+        out = {}
+        for word in words:
+            ids = llama.tokenize(word.encode("utf-8"), add_bos=False, special=False)
+            out[word] = float(logp[ids[0]]) if ids and ids[0] < len(logp) else float("-inf")
+        return out
 
     def stream(self, request: Request) -> Iterator[Any]:
         """Stream events of one completion (generated whole, then replayed as events)."""

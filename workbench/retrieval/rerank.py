@@ -7,9 +7,12 @@ stages' scores. ``make_reranker(spec)`` builds one from a short spec:
 
 * ``none``: no reranking, the offline default: the local LM reranker costs
   seconds per candidate on a CPU (measurements in the README);
-* ``lm`` or ``lm:<model>``: the local LM grades each candidate 0-3
-  (``workbench.programs.relevance``); candidates sort by grade, ties keep
-  their fused order. One LM call per candidate: slow on a CPU;
+* ``lm`` or ``lm:<model>``: an LM judges each candidate. A local model
+  scores it by the probability that its one-word answer to "is this passage
+  relevant to the query?" is yes, read from the logits of its first output
+  token (one forward pass, no sampling); any other LM grades it 0-3 through
+  a DSPy program (``workbench.programs.relevance``). Candidates sort by
+  score, ties keep their fused order. One LM pass per candidate: slow on a CPU;
 * ``cross-encoder:<folder>``: a sentence-transformers ``CrossEncoder`` you
   have on disk (none ships offline).
 """
@@ -28,6 +31,12 @@ if TYPE_CHECKING:
     from workbench.retrieval.index import Hit
 
 RERANKERS = ("none", "lm", "lm:<model>", "cross-encoder:<folder>")
+JUDGE_SYSTEM = "You judge search results. Answer with one word: yes or no."
+# The query comes first, so the prompts for one query share a prefix the local engine reuses.
+JUDGE_PROMPT = ("Query: {query}\n\nIs the following passage relevant to the query: does it answer, support or "
+                "refute it?\n\nPassage: {passage}\n\nAnswer yes or no.")
+YES = ("yes", "Yes", " yes", " Yes")
+NO = ("no", "No", " no", " No")
 
 
 class Reranker(Protocol):
@@ -54,12 +63,12 @@ def reorder(hits: Sequence[Hit], order: Sequence[int], rerank_scores: Sequence[f
 
 
 class LMReranker:
-    """Grades each candidate 0-3 with an LM; sorts by grade, ties keep the fused order.
+    """Scores each candidate with an LM (local: P(yes); others: a 0-3 grade); ties keep the fused order.
 
     Args:
         lm: A ``dspy.LM`` or model name (default: the ``lm`` setting).
         depth: Candidates graded (one LM call each).
-        passage_words: Words of each candidate shown to the LM.
+        passage_words: Words of each candidate (title first) shown to the LM.
         cache: Use DSPy's response cache when ``lm`` is a name (off for honest timings).
     """
 
@@ -76,23 +85,38 @@ class LMReranker:
 
     def rerank(self, query: str, hits: Sequence[Hit]) -> list[Hit]:
         """Reorder ``hits`` (see the class docstring)."""
-        import dspy
-
         from workbench.lm import resolve_lm
-        from workbench.programs.adapter import LenientChatAdapter
-        from workbench.programs.relevance import RelevanceGrader
 
         if self._lm is None:
             self._lm = resolve_lm(self._lm_spec, cache=self.cache)
+        passages = [" ".join(hit.chunk.indexed_text.split()[:self.passage_words]) for hit in hits]
+        engine = getattr(self._lm, "engine", None)
+        if hasattr(engine, "first_token_logprobs"):
+            scores = [self._p_yes(engine, query, p) for p in passages]
+        else:
+            scores = [float(g) for g in self._grades(query, passages)]
+        self.calls += len(hits)
+        order = sorted(range(len(hits)), key=lambda i: (-scores[i], i))
+        return reorder(hits, order, scores)
+
+    @staticmethod
+    def _p_yes(engine: Any, query: str, passage: str) -> float:
+        messages = [{"role": "system", "content": JUDGE_SYSTEM},
+                    {"role": "user", "content": JUDGE_PROMPT.format(query=query, passage=passage)}]
+        logp = engine.first_token_logprobs(messages, [*YES, *NO])
+        yes = np.logaddexp.reduce([logp[w] for w in YES])
+        no = np.logaddexp.reduce([logp[w] for w in NO])
+        return float(1.0 / (1.0 + np.exp(no - yes))) if np.isfinite(yes) or np.isfinite(no) else 0.0
+
+    def _grades(self, query: str, passages: list[str]) -> list[int]:
+        import dspy
+
+        from workbench.programs.adapter import LenientChatAdapter
+        from workbench.programs.relevance import RelevanceGrader
+
         grader = RelevanceGrader()
-        grades = []
         with dspy.context(lm=self._lm, adapter=LenientChatAdapter()):
-            for hit in hits:
-                passage = " ".join(hit.chunk.indexed_text.split()[:self.passage_words])
-                grades.append(grader(query=query, passage=passage).grade)
-                self.calls += 1
-        order = sorted(range(len(hits)), key=lambda i: (-grades[i], i))
-        return reorder(hits, order, [float(g) for g in grades])
+            return [grader(query=query, passage=p).grade for p in passages]
 
 
 class CrossEncoderReranker:
