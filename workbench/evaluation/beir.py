@@ -17,6 +17,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbench.jsonl import read_jsonl
+
 
 @dataclass(frozen=True)
 class Query:
@@ -28,21 +30,8 @@ class Query:
 
 def load_queries(path: str | Path) -> list[Query]:
     """Queries from a BEIR ``queries.jsonl``, in file order. Raises ``ValueError`` naming a malformed line."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"Queries file not found: {path} (expected BEIR queries.jsonl)")
-    queries = []
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-                queries.append(Query(str(item["_id"]), str(item.get("text") or "")))
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise ValueError(f"{path}:{number}: not a BEIR query line ({exc}); expected "
-                                 f'{{"_id": ..., "text": ...}}, got {line[:120]!r}') from exc
-    return queries
+    return list(read_jsonl(Path(path), lambda item: Query(str(item["_id"]), str(item.get("text") or "")),
+                           "BEIR queries", '{"_id": ..., "text": ...}'))
 
 
 def load_qrels(path: str | Path) -> dict[str, dict[str, int]]:

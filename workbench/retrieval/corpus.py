@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -201,16 +200,8 @@ class Corpus:
 
 
 def _read_beir_corpus(path: Path) -> Iterator[Document]:
-    if not path.is_file():
-        raise FileNotFoundError(f"BEIR corpus file not found: {path} (expected corpus.jsonl)")
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-                yield Document(str(item["_id"]), item.get("text") or "", item.get("title") or "",
-                               item.get("metadata") or {})
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise ValueError(f"{path}:{number}: not a BEIR corpus line ({exc}); expected "
-                                 f'{{"_id": ..., "title": ..., "text": ...}}, got {line[:120]!r}') from exc
+    from workbench.jsonl import read_jsonl
+
+    return read_jsonl(path, lambda item: Document(str(item["_id"]), item.get("text") or "", item.get("title") or "",
+                                                  item.get("metadata") or {}),
+                      "BEIR corpus", '{"_id": ..., "title": ..., "text": ...}')
