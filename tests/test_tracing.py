@@ -1,0 +1,67 @@
+"""Trace events: causal order, spans with timing and errors, streaming listeners, DataFrame and JSON."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from workbench.tracing import Trace
+
+
+def test_span_records_start_end_and_elapsed_time():
+    trace = Trace("s1")
+    with trace.span("node", "planner") as extra:
+        trace.emit("lm_call", "qwen", prompt_tokens=120, completion_tokens=8)
+        extra["steps"] = 2
+    kinds = [(e.seq, e.kind) for e in trace]
+    assert kinds == [(0, "node_start"), (1, "lm_call"), (2, "node_end")]
+    end = trace.events[-1]
+    assert end.elapsed_ms is not None and end.elapsed_ms >= 0 and end.data == {"ok": True, "steps": 2}
+    assert end.session == "s1"
+
+
+def test_a_failing_span_records_the_error_and_reraises():
+    trace = Trace()
+    with pytest.raises(ZeroDivisionError), trace.span("agent", "sql"):
+        1 / 0  # noqa: B018
+    assert [e.kind for e in trace] == ["agent_start", "error", "agent_end"]
+    assert "ZeroDivisionError" in trace.events[1].data["error"] and trace.events[2].data["ok"] is False
+
+
+def test_listeners_see_events_as_they_happen_and_can_leave():
+    trace = Trace()
+    seen = []
+    stop = trace.subscribe(lambda e: seen.append(e.kind))
+    trace.emit("sql", "db", sql="SELECT 1")
+    stop()
+    trace.emit("sql", "db", sql="SELECT 2")
+    assert seen == ["sql"]
+
+
+def test_sequence_numbers_are_unique_and_ordered_across_threads():
+    trace = Trace()
+    threads = [threading.Thread(target=lambda: [trace.emit("cache_hit", "c") for _ in range(200)]) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [e.seq for e in trace] == list(range(800))
+
+
+def test_dataframe_json_round_trip_and_html(tmp_path):
+    trace = Trace("s2")
+    trace.emit("retrieval", "docs", hits=3, confidence=0.8)
+    trace.emit("error", "sql", error="boom")
+    frame = trace.to_dataframe()
+    assert list(frame.columns[:5]) == ["seq", "time", "kind", "name", "elapsed_ms"]
+    assert frame.loc[0, "hits"] == 3
+    again = Trace.load(trace.save(tmp_path / "t.json"))
+    assert [e.as_dict() for e in again] == [e.as_dict() for e in trace] and again.session == "s2"
+    assert "color:#b00" in trace._repr_html_()
+    assert list(Trace().to_dataframe().columns) == ["seq", "time", "kind", "name", "elapsed_ms"]
+
+
+def test_unknown_event_kinds_are_refused():
+    with pytest.raises(ValueError, match="Unknown trace event kind 'thought'"):
+        Trace().emit("thought", "x")

@@ -1,0 +1,158 @@
+"""Trace events and the ``Trace`` that collects them.
+
+Every step of a run emits a typed ``TraceEvent`` (a node or agent starting
+and ending, an LM call with tokens and latency, SQL, a retrieval, a cache
+hit, an error). Events are numbered in the order they happen (``seq``), so a
+trace reads in causal order even when agents run concurrently. Listeners
+added with ``subscribe`` see each event as it is emitted; that is how a run
+streams. A trace becomes a DataFrame, JSON, or an HTML table in a notebook.
+
+    >>> trace = Trace("demo")
+    >>> with trace.span("agent", "retrieval"):
+    ...     _ = trace.emit("retrieval", "retrieval", hits=5)
+    >>> [e.kind for e in trace]
+    ['agent_start', 'retrieval', 'agent_end']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+EVENT_KINDS = ("run_start", "run_end", "node_start", "node_end", "agent_start", "agent_end", "lm_call", "sql",
+               "retrieval", "cache_hit", "retry", "error")
+SPAN_KINDS = ("run", "node", "agent")
+
+
+@dataclass(frozen=True)
+class TraceEvent:
+    """One thing that happened: its kind, who did it, when, how long it took, and its details."""
+
+    kind: str
+    name: str
+    seq: int
+    time: float
+    session: str = ""
+    elapsed_ms: float | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The event as plain JSON-able values."""
+        return asdict(self)
+
+
+class Trace:
+    """An ordered, thread-safe log of ``TraceEvent``s for one session."""
+
+    def __init__(self, session: str = "", events: list[TraceEvent] | None = None) -> None:
+        self.session = session
+        self.events: list[TraceEvent] = list(events or [])
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[TraceEvent], None]] = []
+
+    def emit(self, kind: str, name: str, *, elapsed_ms: float | None = None, **data: Any) -> TraceEvent:
+        """Record an event (``kind`` from ``EVENT_KINDS``) and hand it to every listener."""
+        if kind not in EVENT_KINDS:
+            raise ValueError(f"Unknown trace event kind {kind!r}; known kinds: {', '.join(EVENT_KINDS)}")
+        with self._lock:
+            event = TraceEvent(kind, name, len(self.events), time.time(), self.session,
+                               None if elapsed_ms is None else round(elapsed_ms, 3), data)
+            self.events.append(event)
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(event)
+        return event
+
+    @contextlib.contextmanager
+    def span(self, kind: str, name: str, **data: Any) -> Iterator[dict[str, Any]]:
+        """Emit ``<kind>_start`` now and ``<kind>_end`` (with ``elapsed_ms``) when the block ends.
+
+        The block gets a dict whose items are added to the end event. An exception is recorded as an
+        ``error`` event (then the end event, with ``ok=False``) and re-raised.
+        """
+        if kind not in SPAN_KINDS:
+            raise ValueError(f"Spans are {', '.join(SPAN_KINDS)}, not {kind!r}")
+        self.emit(f"{kind}_start", name, **data)
+        extra: dict[str, Any] = {}
+        started = time.perf_counter()
+        try:
+            yield extra
+        except BaseException as exc:
+            self.emit("error", name, error=f"{type(exc).__name__}: {exc}", during=kind)
+            self.emit(f"{kind}_end", name, elapsed_ms=(time.perf_counter() - started) * 1000, ok=False, **extra)
+            raise
+        self.emit(f"{kind}_end", name, elapsed_ms=(time.perf_counter() - started) * 1000, ok=True, **extra)
+
+    def subscribe(self, listener: Callable[[TraceEvent], None]) -> Callable[[], None]:
+        """Call ``listener(event)`` for every later event; returns a function that unsubscribes it."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock, contextlib.suppress(ValueError):
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def __iter__(self) -> Iterator[TraceEvent]:
+        return iter(list(self.events))
+
+    def of_kind(self, *kinds: str) -> list[TraceEvent]:
+        """The events of the given kinds, in order."""
+        return [e for e in self.events if e.kind in kinds]
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per event: seq, time, kind, name, elapsed_ms, then one column per data key."""
+        import pandas as pd
+
+        rows = [{"seq": e.seq, "time": pd.Timestamp(e.time, unit="s"), "kind": e.kind, "name": e.name,
+                 "elapsed_ms": e.elapsed_ms, **e.data} for e in self.events]
+        return pd.DataFrame(rows, columns=None if rows else ["seq", "time", "kind", "name", "elapsed_ms"])
+
+    def to_json(self) -> str:
+        """The trace as JSON (``session`` and ``events``); ``Trace.from_json`` reads it back."""
+        return json.dumps({"session": self.session, "events": [e.as_dict() for e in self.events]}, default=str)
+
+    @classmethod
+    def from_json(cls, text: str) -> Trace:
+        """A trace from ``to_json`` output."""
+        payload = json.loads(text)
+        return cls(payload.get("session", ""), [TraceEvent(**e) for e in payload["events"]])
+
+    def save(self, path: str | Path) -> Path:
+        """Write the trace as JSON to ``path``."""
+        path = Path(path)
+        path.write_text(self.to_json(), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Trace:
+        """Read a trace written by ``save``."""
+        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+
+    def __repr__(self) -> str:
+        return f"Trace({self.session!r}, {len(self.events)} events)"
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for e in self.events:
+            style = " style='color:#b00'" if e.kind == "error" else ""
+            took = "" if e.elapsed_ms is None else f"{e.elapsed_ms:.1f} ms"
+            details = html.escape(", ".join(f"{k}={v}" for k, v in e.data.items())[:300])
+            rows.append(f"<tr{style}><td>{e.seq}</td><td>{e.kind}</td><td>{html.escape(e.name)}</td>"
+                        f"<td>{took}</td><td>{details}</td></tr>")
+        return (f"<p>{html.escape(repr(self))}</p><table><tr><th>#</th><th>kind</th><th>name</th><th>took</th>"
+                f"<th>details</th></tr>{''.join(rows)}</table>")
