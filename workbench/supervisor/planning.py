@@ -1,0 +1,122 @@
+"""Plans: the LM planner's output validated, or a deterministic router when that output is unusable.
+
+``make_plan`` asks the planner program (``workbench.programs.planner``) for
+steps, checks them (valid JSON, known agents, non-empty tasks, at most
+``max_steps`` steps), and when anything is wrong falls back to ``route``:
+data-style questions (counts, totals, averages, rankings, trends) go to the
+``data_analysis`` agent, everything else to ``retrieval``, and a question with
+both kinds of signal goes to both at once. The plan says which happened and why.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from workbench.supervisor.executor import AgentCall
+
+if TYPE_CHECKING:
+    import dspy
+
+    from workbench.agents.base import AgentRegistry
+
+DATA_AGENT = "data_analysis"
+TEXT_AGENT = "retrieval"
+_DATA_WORDS = re.compile(
+    r"\b(how many|how much|number of|count|total|sum|average|mean|median|max(imum)?|min(imum)?|highest|lowest|top \d+"
+    r"|most|least|per|each|by year|trend|over time|percentage|ratio|rank|list all|chart|plot|table)\b", re.I)
+_TEXT_WORDS = re.compile(r"\b(why|explain|what does|what is|who|policy|according to|describe|evidence|says?|"
+                         r"document|paper|study|claim|support)\b", re.I)
+
+
+class PlanError(ValueError):
+    """The planner's output is not a usable plan; the message says what is wrong."""
+
+
+@dataclass
+class Plan:
+    """Ordered steps; the calls within a step run concurrently. ``source`` is ``lm`` or ``router``."""
+
+    steps: list[list[AgentCall]]
+    source: str
+    note: str = ""
+    raw: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def agents(self) -> list[str]:
+        """Every agent the plan calls, in order of first use."""
+        return list(dict.fromkeys(call.agent for step in self.steps for call in step))
+
+
+def parse_plan(text: str, registry: AgentRegistry, max_steps: int = 3) -> list[list[AgentCall]]:
+    """Validate the planner's JSON (a list of steps, or one step, or one call) into steps of ``AgentCall``."""
+    body = re.sub(r"^```(?:json)?\s*|\s*```$", "", (text or "").strip())
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise PlanError(f"not JSON ({exc.msg} at char {exc.pos}): {body[:120]!r}") from None
+    if isinstance(data, dict):
+        data = [[data]]
+    if not isinstance(data, list) or not data:
+        raise PlanError(f"expected a non-empty list of steps, got {type(data).__name__}")
+    if all(isinstance(item, dict) for item in data):
+        data = [data]  # a single step written without the outer list
+    if len(data) > max_steps:
+        raise PlanError(f"{len(data)} steps; at most {max_steps} are allowed")
+    steps: list[list[AgentCall]] = []
+    for number, step in enumerate(data, 1):
+        calls = step if isinstance(step, list) else [step]
+        if not calls:
+            raise PlanError(f"step {number} is empty")
+        parsed = []
+        for call in calls:
+            if not isinstance(call, dict):
+                raise PlanError(f"step {number}: a call must be an object with agent and task, got {call!r:.60}")
+            agent, task = call.get("agent"), call.get("task")
+            if agent not in registry:
+                raise PlanError(f"step {number}: unknown agent {agent!r}; available: {', '.join(registry.names)}")
+            if not isinstance(task, str) or not task.strip():
+                raise PlanError(f"step {number}: the task for {agent} is empty")
+            parsed.append(AgentCall(agent, task.strip()))
+        steps.append(parsed)
+    return steps
+
+
+def route(question: str, registry: AgentRegistry) -> Plan:
+    """The deterministic plan: data questions to ``data_analysis``, others to ``retrieval``, mixed ones to both."""
+    wants_data = bool(_DATA_WORDS.search(question))
+    wants_text = bool(_TEXT_WORDS.search(question)) or not wants_data
+    chosen = [name for name, wanted in ((DATA_AGENT, wants_data), (TEXT_AGENT, wants_text))
+              if wanted and name in registry]
+    if not chosen:
+        chosen = registry.names[:1]
+    if not chosen:
+        raise PlanError("no agents are registered")
+    reasons = {DATA_AGENT: "asks for figures", TEXT_AGENT: "asks about text"}
+    why = ", ".join(f"{name} ({reasons.get(name, 'first registered agent')})" for name in chosen)
+    return Plan([[AgentCall(name, question) for name in chosen]], "router", note=f"router chose {why}")
+
+
+def make_plan(question: str, registry: AgentRegistry, lm: dspy.BaseLM | None = None, *, feedback: str = "",
+              max_steps: int = 3) -> Plan:
+    """Plan with the LM planner when ``lm`` is given, falling back to ``route`` (with the reason) on bad output."""
+    if lm is None:
+        return route(question, registry)
+    import dspy
+
+    from workbench.programs.adapter import LenientChatAdapter
+    from workbench.programs.planner import NO_FEEDBACK, Planner
+
+    raw = ""
+    try:
+        with dspy.context(lm=lm, adapter=LenientChatAdapter(), track_usage=True):
+            raw = Planner()(question=question, agents=registry.catalogue(), feedback=feedback or NO_FEEDBACK).plan
+        return Plan(parse_plan(raw, registry, max_steps), "lm", raw=raw)
+    except Exception as exc:  # an unusable plan must not stop the run: route instead, and say why
+        fallback = route(question, registry)
+        fallback.note = f"LM plan unusable ({exc}); {fallback.note}"
+        fallback.raw = raw
+        return fallback
