@@ -1,1 +1,4 @@
-"""The supervisor: plan, select, execute in parallel, evaluate, iterate (issue 5; the executor and planning exist so far)."""
+"""The supervisor: plan, select, execute in parallel, evaluate, iterate.
+
+Issue 5 is in progress: the executor, planning and evidence exist so far.
+"""

@@ -1,0 +1,31 @@
+"""The supervisor's answer writer (a DSPy program): the final answer from the evidence, citing it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dspy
+
+VERSION = "answer-v1"
+
+
+class WriteAnswer(dspy.Signature):
+    """Answer the question using only the evidence. Cite retrieved sources by their numbers, like [1], and
+    say when a figure comes from the SQL result. If the evidence does not answer the question, say so."""
+
+    question: str = dspy.InputField()
+    evidence: str = dspy.InputField(desc="SQL results and numbered sources gathered by the agents")
+    answer: str = dspy.OutputField(desc="a short answer with citations")
+
+
+class AnswerWriter(dspy.Module):
+    """Write the final answer from the evidence."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.write = dspy.Predict(WriteAnswer)
+
+    def forward(self, question: str, evidence: str, **kwargs: Any) -> dspy.Prediction:
+        """Return a prediction whose ``answer`` field holds the text."""
+        out = self.write(question=question, evidence=evidence, **kwargs)
+        return dspy.Prediction(answer=(out.answer or "").strip())
