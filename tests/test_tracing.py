@@ -65,3 +65,30 @@ def test_dataframe_json_round_trip_and_html(tmp_path):
 def test_unknown_event_kinds_are_refused():
     with pytest.raises(ValueError, match="Unknown trace event kind 'thought'"):
         Trace().emit("thought", "x")
+
+
+def test_local_lm_calls_report_to_the_current_trace_even_from_worker_threads():
+    import asyncio
+
+    import dspy
+    from conftest import chat_answer, recorded_lm
+
+    from workbench.programs.adapter import LenientChatAdapter
+    from workbench.programs.judge import Judge
+    from workbench.tracing import current_trace, use_trace
+
+    lm, _ = recorded_lm([chat_answer(score="0.9", feedback="good")] * 3, prompt_tokens=321)
+
+    def judge() -> float:
+        with dspy.context(lm=lm, adapter=LenientChatAdapter()):
+            return Judge()(question="Is it?", evidence="yes").score
+
+    judge()  # outside any trace: nothing is recorded anywhere
+    trace = Trace("run-1")
+    with use_trace(trace):
+        assert current_trace() is trace
+        assert asyncio.run(asyncio.to_thread(judge)) == 0.9
+    assert current_trace() is None
+    (call,) = trace.of_kind("lm_call")
+    assert call.name == "recorded" and call.data["prompt_tokens"] == 321 and call.data["purpose"] == "complete"
+    assert "Is it?" in call.data["prompt"] and "0.9" in call.data["completion"] and call.elapsed_ms >= 0

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.config import Settings, get_settings
 from workbench.models import REGISTRY, model_path
+from workbench.tracing import current_trace
 
 if TYPE_CHECKING:
     import dspy
@@ -52,6 +53,7 @@ class EngineStats:
             self.truncated += int(truncated)
 
 
+TRACE_TEXT_CHARS = 4000  # most characters of a prompt (its end) and a completion kept in an lm_call event
 _loaded: dict[tuple[str, int, int, int], tuple[Any, threading.Lock]] = {}
 _loaded_lock = threading.Lock()
 
@@ -149,7 +151,8 @@ class LlamaCppEngine:
         validate_request(request)
         config = request.config
         llama, lock = self._model()
-        tokens, stops = self.format_prompt(_chat_messages(request))
+        messages = _chat_messages(request)
+        tokens, stops = self.format_prompt(messages)
         if len(tokens) >= self.n_ctx:
             raise ContextLengthError(
                 f"The prompt has {len(tokens)} tokens; the context window is {self.n_ctx}. "
@@ -177,6 +180,8 @@ class LlamaCppEngine:
         usage = out.get("usage") or {}
         truncated = timed_out.is_set() or choice.get("finish_reason") == "length"
         self.stats.add(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), seconds, truncated)
+        self._report(seconds, usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), truncated,
+                     prompt=messages, completion=text)
         return Response(
             id=out.get("id"),
             model=request.model,
@@ -184,6 +189,17 @@ class LlamaCppEngine:
             finish_reason="length" if truncated else "stop",
             usage=Usage(input_tokens=usage.get("prompt_tokens"), output_tokens=usage.get("completion_tokens")),
         )
+
+    def _report(self, seconds: float, prompt_tokens: int, completion_tokens: int, truncated: bool, *,
+                prompt: list[dict[str, str]], completion: str, purpose: str = "complete") -> None:
+        """Tell the current trace (``workbench.tracing.use_trace``), if any, about one finished call."""
+        trace = current_trace()
+        if trace is None:
+            return
+        text = "\n\n".join(f"[{m.get('role', '')}] {m.get('content', '')}" for m in prompt)
+        trace.emit("lm_call", Path(self.model_path).stem, elapsed_ms=seconds * 1000, purpose=purpose,
+                   prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, truncated=truncated,
+                   prompt=text[-TRACE_TEXT_CHARS:], completion=completion[:TRACE_TEXT_CHARS])
 
     def first_token_logprobs(self, messages: list[dict[str, str]], words: Sequence[str]) -> dict[str, float]:
         """Log-probability of each word's first token as the first token of the reply to chat ``messages``.
@@ -212,7 +228,9 @@ class LlamaCppEngine:
             _align_prompt_cache(llama, tokens, self.n_batch)
             llama.create_completion(prompt=tokens, max_tokens=1, temperature=0.0,
                                     logits_processor=LogitsProcessorList([capture]))
-        self.stats.add(len(tokens), 1, time.perf_counter() - started, False)
+        seconds = time.perf_counter() - started
+        self.stats.add(len(tokens), 1, seconds, False)
+        self._report(seconds, len(tokens), 1, False, prompt=messages, completion="", purpose="score")
         logits = captured[0]
         top = logits.max()
         logp = logits - (top + np.log(np.exp(logits - top).sum()))

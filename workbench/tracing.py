@@ -6,6 +6,8 @@ hit, an error). Events are numbered in the order they happen (``seq``), so a
 trace reads in causal order even when agents run concurrently. Listeners
 added with ``subscribe`` see each event as it is emitted; that is how a run
 streams. A trace becomes a DataFrame, JSON, or an HTML table in a notebook.
+Inside ``use_trace(trace)``, every local LM call reports an ``lm_call`` event
+(tokens, latency, prompt and completion) to that trace by itself.
 
     >>> trace = Trace("demo")
     >>> with trace.span("agent", "retrieval"):
@@ -17,6 +19,7 @@ streams. A trace becomes a DataFrame, JSON, or an HTML table in a notebook.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import html
 import json
 import threading
@@ -156,3 +159,25 @@ class Trace:
                         f"<td>{took}</td><td>{details}</td></tr>")
         return (f"<p>{html.escape(repr(self))}</p><table><tr><th>#</th><th>kind</th><th>name</th><th>took</th>"
                 f"<th>details</th></tr>{''.join(rows)}</table>")
+
+
+_current: contextvars.ContextVar[Trace | None] = contextvars.ContextVar("workbench_trace", default=None)
+
+
+def current_trace() -> Trace | None:
+    """The trace that work in this context reports to (``None`` outside ``use_trace``)."""
+    return _current.get()
+
+
+@contextlib.contextmanager
+def use_trace(trace: Trace) -> Iterator[Trace]:
+    """Make ``trace`` the current trace for the block; code that emits (e.g. local LM calls) reports to it.
+
+    Context variables follow ``asyncio`` tasks and ``asyncio.to_thread``, so agents running in worker
+    threads report to the trace of the run that started them.
+    """
+    token = _current.set(trace)
+    try:
+        yield trace
+    finally:
+        _current.reset(token)
