@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.config import Settings, get_settings
+from workbench.evaluation.stats import percentile
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,9 @@ def bench_lm_speed(lms: list[str], db: str | Path, questions: tuple[str, ...], *
         model = load_lm(name, settings=settings, cache=False)
         ask(questions[0], database, lm=model)  # warm-up: model load and first prompt
         answers = [ask(q, database, lm=model) for q in tqdm(questions * repeat, desc=f"bench {name}")]
-        seconds = sorted(a.seconds for a in answers)
+        seconds = [a.seconds for a in answers]
         result = SpeedResult(
-            lm=name, n=len(answers), seconds_median=statistics.median(seconds),
-            seconds_p95=seconds[min(len(seconds) - 1, round(0.95 * (len(seconds) - 1)))],
+            lm=name, n=len(answers), seconds_median=percentile(seconds, 0.5), seconds_p95=percentile(seconds, 0.95),
             answered=sum(a.ok for a in answers),
             completion_tokens_median=statistics.median(a.tokens.get("completion_tokens", 0) for a in answers),
         )

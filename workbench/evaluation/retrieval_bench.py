@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import gc
 import json
-import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from workbench.config import Settings, get_settings
+from workbench.evaluation.stats import percentile
 
 DEFAULT_SIZES = (5_000, 100_000, 1_000_000)
 DIM = 384
@@ -103,11 +103,10 @@ def bench_retrieval(out: str | Path, sizes: tuple[int, ...] = DEFAULT_SIZES, *, 
             t = time.perf_counter()
             index.search(text, k=10)
             latencies.append((time.perf_counter() - t) * 1000)
-        latencies.sort()
         row: dict[str, Any] = {
             "size": size, "index": dense.resolved_kind,
-            "latency_ms_p50": round(statistics.median(latencies), 2),
-            "latency_ms_p95": round(latencies[round(0.95 * (len(latencies) - 1))], 2),
+            "latency_ms_p50": round(percentile(latencies, 0.5), 2),
+            "latency_ms_p95": round(percentile(latencies, 0.95), 2),
             "build_s": round(build_s, 2), "rss_mb": round(process.memory_info().rss / 2**20),
         }
         if dense.resolved_kind != "flat":

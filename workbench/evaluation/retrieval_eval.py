@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from workbench.config import Settings, get_settings
 from workbench.evaluation.beir import Query, load_qrels, load_queries
 from workbench.evaluation.retrieval_metrics import score_run
+from workbench.evaluation.stats import percentile
 from workbench.retrieval.confidence import features
 
 if TYPE_CHECKING:
@@ -109,7 +110,6 @@ def evaluate_retrieval(corpus: str | Path | Corpus, queries: str | Path | list[Q
         for qid, ranked in run.items():
             for rank, (doc, score) in enumerate(ranked, 1):
                 trec.write(f"{qid} Q0 {doc} {rank} {score:.6f} {tag}\n")
-    latencies.sort()
     metrics: dict[str, Any] = {"n": len(query_list)}
     if judgements is not None:
         scores, per_query = score_run({q: [d for d, _ in r] for q, r in run.items()}, judgements)
@@ -123,9 +123,8 @@ def evaluate_retrieval(corpus: str | Path | Corpus, queries: str | Path | list[Q
             for qid, values in per_query.items():
                 lines.write(json.dumps({"qid": qid, **{k: round(v, 4) for k, v in values.items()}}) + "\n")
     metrics.update({
-        "latency_ms_p50": round(statistics.median(latencies), 2) if latencies else 0.0,
-        "latency_ms_p95": round(latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))], 2)
-        if latencies else 0.0,
+        "latency_ms_p50": round(percentile(latencies, 0.5), 2),
+        "latency_ms_p95": round(percentile(latencies, 0.95), 2),
         "index_build_s": round(index.build_seconds, 2), "index_cached": cached,
         "method": method, "reranker": getattr(rerank, "name", "none"), "documents": len(corpus),
         "chunks": len(corpus.chunks), "fingerprint": corpus.fingerprint, "corpus": corpus_label,

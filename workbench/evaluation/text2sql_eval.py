@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-import statistics
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 from workbench.config import Settings, get_settings
 from workbench.evaluation.metrics import gold_is_ordered, results_match
 from workbench.evaluation.spider import Text2SQLExample, database_path, load_questions, select
+from workbench.evaluation.stats import percentile
 from workbench.sql.text2sql import SQLOutcome, Text2SQLOptions
 
 GOLD_TIMEOUT_S = 60.0
@@ -82,15 +82,15 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
     by_hardness: dict[str, list[bool]] = defaultdict(list)
     for r in records:
         by_hardness[r["hardness"] or "unknown"].append(r["correct"])
-    seconds = sorted(r["seconds"] for r in records)
+    seconds = [r["seconds"] for r in records]
     summary: dict[str, Any] = {
         "n": n,
         "ex": _rate([r["correct"] for r in records]),
         "ex_by_hardness": {h: _rate(v) for h, v in sorted(by_hardness.items())},
         "n_by_hardness": {h: len(v) for h, v in sorted(by_hardness.items())},
         "errors_by_kind": dict(Counter(r["error_kind"] for r in records if r["error_kind"])),
-        "seconds_p50": round(statistics.median(seconds), 3) if seconds else 0.0,
-        "seconds_p95": round(seconds[min(n - 1, round(0.95 * (n - 1)))], 3) if seconds else 0.0,
+        "seconds_p50": round(percentile(seconds, 0.5), 3),
+        "seconds_p95": round(percentile(seconds, 0.95), 3),
         "tokens": {k: sum(r["tokens"].get(k, 0) for r in records) for k in ("prompt_tokens", "completion_tokens")},
         "repaired": sum(1 for r in records if r["attempts"] > 1),
     }
