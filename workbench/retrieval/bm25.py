@@ -1,6 +1,6 @@
 """Keyword search: BM25 (``bm25s``, Lucene variant) over analyzer terms.
 
-``KeywordIndex(analyzer="english").build(texts)`` indexes texts; ``scores``
+``KeywordIndex(analyzer="english").build(texts)`` indexes texts (``add`` appends more); ``scores``
 gives every text's BM25 score for a query and ``top`` the best rows. Query
 terms absent from the index are ignored, so a query with no known term
 scores every text 0.
@@ -36,6 +36,7 @@ class KeywordIndex:
         self.b = b
         self._bm25: Any = None
         self._size = 0
+        self._terms: list[list[str]] | None = None  # kept after building, so add() need not re-analyse
 
     def __len__(self) -> int:
         return self._size
@@ -51,12 +52,26 @@ class KeywordIndex:
         """Index already analysed texts (lists of terms)."""
         import bm25s
 
+        self._terms = [list(t) for t in terms]
         self._bm25 = bm25s.BM25(k1=self.k1, b=self.b, method="lucene")
-        if terms:
+        if self._terms:
             with _quiet():
-                self._bm25.index([list(t) for t in terms], show_progress=False)
-        self._size = len(terms)
+                self._bm25.index(self._terms, show_progress=False)
+        self._size = len(self._terms)
         return self
+
+    def add(self, texts: Sequence[str], *, indexed_texts: Sequence[str] = ()) -> None:
+        """Append ``texts`` as new rows. BM25 statistics are collection-wide, so the index is rebuilt.
+
+        A loaded index does not keep its analysed terms: pass the texts it was built from as
+        ``indexed_texts`` (they are analysed once and kept).
+        """
+        if self._terms is None:
+            if len(indexed_texts) != self._size:
+                raise ValueError(f"This keyword index was loaded from disk; pass the {self._size} texts it was "
+                                 f"built from as indexed_texts (got {len(indexed_texts)})")
+            self._terms = [self.analyze(t) for t in indexed_texts]
+        self.build_from_terms(self._terms + [self.analyze(t) for t in texts])
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every row for ``query`` (float32, length ``len(self)``)."""

@@ -195,7 +195,6 @@ class HybridIndex:
         self.vectors = vectors
         self.encoder = encoder
         self.build_seconds = build_seconds
-        self._terms: list[list[str]] | None = None
 
     # ----- building -----------------------------------------------------------------------------------------
     @classmethod
@@ -212,27 +211,21 @@ class HybridIndex:
         encoder = encoder or Encoder(config.embedding_model)
         started = time.perf_counter()
         texts = [c.indexed_text for c in corpus.chunks]
-        keyword = KeywordIndex(config.language, k1=config.bm25_k1, b=config.bm25_b)
-        terms = [keyword.analyze(t) for t in texts]
-        keyword.build_from_terms(terms)
+        keyword = KeywordIndex(config.language, k1=config.bm25_k1, b=config.bm25_b).build(texts)
         vectors = VectorIndex(encoder.dim, config.index_kind, ann_threshold=config.ann_threshold, ann=config.ann,
                               nprobe=config.nprobe, ef_search=config.ef_search)
         vectors.build(encoder.encode(texts, progress=progress, desc=f"encoding {len(texts)} chunks"))
-        self = cls(corpus, config, keyword, vectors, encoder, time.perf_counter() - started)
-        self._terms = terms
-        return self
+        return cls(corpus, config, keyword, vectors, encoder, time.perf_counter() - started)
 
     def add(self, documents: Iterable[Document], *, progress: bool = False) -> int:
         """Add documents to the corpus and both indexes; returns the number of chunks added.
 
         The dense index grows in place; BM25 statistics are corpus-wide, so the keyword index is rebuilt.
         """
-        if self._terms is None:
-            self._terms = [self.keyword.analyze(c.indexed_text) for c in self.corpus.chunks]
+        indexed = [c.indexed_text for c in self.corpus.chunks]
         chunks = self.corpus.add(documents)
         texts = [c.indexed_text for c in chunks]
-        self._terms += [self.keyword.analyze(t) for t in texts]
-        self.keyword.build_from_terms(self._terms)
+        self.keyword.add(texts, indexed_texts=indexed)
         self.vectors.add(self.encoder.encode(texts, progress=progress))
         return len(chunks)
 
@@ -276,14 +269,15 @@ class HybridIndex:
             timings["dense"] = _ms(t)
         t = time.perf_counter()
         fused = self._fuse(method, keyword, dense)
-        hits = [self._hit(doc, score, rank, keyword, dense) for rank, (doc, score) in enumerate(fused[:k], 1)]
+        rerank_depth = reranker.depth if reranker is not None else 0
+        candidates = [self._hit(doc, score, rank, keyword, dense)
+                      for rank, (doc, score) in enumerate(fused[:max(k, rerank_depth)], 1)]
+        hits = candidates[:k]
         timings["fuse"] = _ms(t)
         if reranker is not None and hits:
             # The reranker reorders the top ``depth`` fused documents; the rest keep their fused order below them.
             t = time.perf_counter()
-            depth = min(reranker.depth, len(fused))
-            head = [self._hit(doc, score, rank, keyword, dense) for rank, (doc, score) in enumerate(fused[:depth], 1)]
-            hits = (reranker.rerank(query, head) + hits[depth:])[:k]
+            hits = (reranker.rerank(query, candidates[:rerank_depth]) + candidates[rerank_depth:])[:k]
             for rank, hit in enumerate(hits, 1):
                 hit.rank = rank
             timings["rerank"] = _ms(t)
