@@ -83,14 +83,14 @@ def evaluate_retrieval(corpus: str | Path | Corpus, queries: str | Path | list[Q
     if judgements is not None:  # score exactly the queries searched
         judgements = {q.id: judgements[q.id] for q in query_list}
 
-    index, cached = _index_for(corpus, config, settings, index_cache, progress)
     rerank = None
-    if method == "hybrid+rerank":
+    if method == "hybrid+rerank":  # checked before building the index, which can take minutes
         rerank = reranker if reranker is not None and not isinstance(reranker, str) else make_reranker(
             reranker or "lm", cache=lm_cache)
+        if rerank is None:
+            raise ValueError("method hybrid+rerank needs a reranker other than 'none'")
     search_method = "hybrid" if method == "hybrid+rerank" else method
-    if rerank is None and method == "hybrid+rerank":
-        raise ValueError("method hybrid+rerank needs a reranker other than 'none'")
+    index, cached = _index_for(corpus, config, settings, index_cache, progress)
     index.search("warm up", k=1, method=search_method)  # load models before timing
 
     run: dict[str, list[tuple[str, float]]] = {}

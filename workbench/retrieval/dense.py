@@ -186,6 +186,7 @@ class VectorIndex:
         self.nprobe = nprobe
         self.ef_search = ef_search
         self.index: faiss.Index | None = None
+        self.built_kind: str | None = None
 
     def __len__(self) -> int:
         return 0 if self.index is None else int(self.index.ntotal)
@@ -237,7 +238,7 @@ class VectorIndex:
     @property
     def resolved_kind(self) -> str:
         """The kind actually built (``flat``, ``ivf`` or ``hnsw``)."""
-        return getattr(self, "built_kind", self.kind)
+        return self.built_kind or self.kind
 
     def save(self, path: str | Path) -> None:
         """Write the index to ``path`` (a FAISS index file)."""

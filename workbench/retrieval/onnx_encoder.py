@@ -4,7 +4,7 @@ A query through PyTorch costs about 7-8 ms on two cores, mostly per-operator
 overhead; the same graph in ONNX Runtime takes about 3.5 ms, and gives the
 same vectors (cosine > 0.99999 on SciFact queries). The graph is exported once
 from the loaded PyTorch model (``torch.onnx``, no download) into
-``<cache_dir>/onnx/<model>-<weights sha>/model.onnx`` under a file lock, and
+``<cache_dir>/onnx/<model>-<key of its files>/model.onnx`` under a file lock, and
 reused afterwards.
 
 Only models made of a Transformer, mean pooling and (optionally) L2
@@ -75,20 +75,21 @@ class OnnxEncoder:
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-def _weights_digest(model_dir: Path) -> str:
-    digest = hashlib.sha256()
+def _files_key(model_dir: Path) -> str:
+    """A key for the model's files from their size and modification time (hashing 90 MB per process is slow;
+    reinstalling or changing a model changes its files' times)."""
+    digest = hashlib.sha256(str(model_dir.resolve()).encode())
     for name in ("model.safetensors", "pytorch_model.bin", "config.json"):
         path = model_dir / name
         if path.is_file():
-            with path.open("rb") as handle:
-                while block := handle.read(1 << 20):
-                    digest.update(block)
+            stat = path.stat()
+            digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return digest.hexdigest()[:16]
 
 
 def _export(model: Any, model_dir: Path, cache_dir: Path) -> Path:
     """Export the model's transformer to ONNX once; returns the cached file."""
-    target = cache_dir / "onnx" / f"{model_dir.name}-{_weights_digest(model_dir)}" / "model.onnx"
+    target = cache_dir / "onnx" / f"{model_dir.name}-{_files_key(model_dir)}" / "model.onnx"
     if target.is_file():
         return target
     with file_lock(target.with_name("export.lock")):
