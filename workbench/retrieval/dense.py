@@ -89,6 +89,8 @@ class Encoder:
         """The ONNX encoder when the backend allows and the model qualifies, else None (PyTorch)."""
         if self.backend == "torch":
             return None
+        if self._onnx is not None:  # the common case, on every query: no locking
+            return self._onnx
         model = self.model
         with self._lock:
             if self._onnx is None:

@@ -190,11 +190,17 @@ class HybridIndex:
     def __init__(self, corpus: Corpus, config: RetrievalConfig, keyword: KeywordIndex, vectors: VectorIndex,
                  encoder: Encoder, build_seconds: float = 0.0) -> None:
         self.corpus = corpus
-        self.config = config
+        self.config = config if config.weights is not None else config.resolved(config.language)
         self.keyword = keyword
         self.vectors = vectors
         self.encoder = encoder
         self.build_seconds = build_seconds
+
+    @property
+    def weights(self) -> tuple[float, float]:
+        """The (BM25, dense) fusion weights in force."""
+        assert self.config.weights is not None  # resolved in __init__
+        return self.config.weights
 
     # ----- building -----------------------------------------------------------------------------------------
     @classmethod
@@ -253,12 +259,12 @@ class HybridIndex:
         chunk_depth = depth * max(1, -(-len(self.corpus.chunks) // max(1, len(self.corpus))))
         keyword: dict[str, tuple[int, float]] = {}
         dense: dict[str, tuple[int, float]] = {}
-        if method == "bm25" or (method == "hybrid" and self._weights[0] > 0):
+        if method == "bm25" or (method == "hybrid" and self.weights[0] > 0):
             t = time.perf_counter()
             scores, rows = top_k(self.keyword.scores(query), chunk_depth)
             keyword = _best_chunk_per_doc(self.corpus.chunks, rows, scores, depth)
             timings["bm25"] = _ms(t)
-        if method == "dense" or (method == "hybrid" and self._weights[1] > 0):
+        if method == "dense" or (method == "hybrid" and self.weights[1] > 0):
             t = time.perf_counter()
             vector = self.encoder.encode_query(query)
             timings["encode"] = _ms(t)
@@ -292,13 +298,10 @@ class HybridIndex:
         if method == "dense":
             return [(doc, score) for doc, (_, score) in dense.items()]
         if self.config.fusion == "rrf":
-            return reciprocal_rank_fusion([list(keyword), list(dense)], self.config.rrf_k, self._weights)
+            return reciprocal_rank_fusion([list(keyword), list(dense)], self.config.rrf_k, self.weights)
         return weighted_score_fusion([{d: s for d, (_, s) in keyword.items()}, {d: s for d, (_, s) in dense.items()}],
-                                     self._weights)
+                                     self.weights)
 
-    @property
-    def _weights(self) -> tuple[float, float]:
-        return self.config.weights or (1.0, 1.0)
 
     def _hit(self, doc: str, score: float, rank: int, keyword: dict[str, tuple[int, float]],
              dense: dict[str, tuple[int, float]]) -> Hit:
@@ -384,7 +387,7 @@ class HybridIndex:
         return cls(corpus, config, keyword, vectors, encoder, manifest.get("build_seconds", 0.0))
 
     def __repr__(self) -> str:
-        weights = "" if self._weights == (1.0, 1.0) else f" weights {self._weights}"
+        weights = "" if self.weights == (1.0, 1.0) else f" weights {self.weights}"
         return (f"HybridIndex({len(self.corpus)} documents, {len(self.corpus.chunks)} chunks, "
                 f"{self.config.language} BM25 + {self.config.embedding_model} {self.vectors.resolved_kind}, "
                 f"{self.config.fusion} fusion{weights})")
