@@ -2,8 +2,9 @@
 
 Every step of a run emits a typed ``TraceEvent`` (a node or agent starting
 and ending, an LM call with tokens and latency, SQL, a retrieval, a cache
-hit, an error). Events are numbered in the order they happen (``seq``), so a
-trace reads in causal order even when agents run concurrently. Listeners
+hit, a retry, an error, a supervisor decision such as the plan or a score).
+Events are numbered in the order they happen (``seq``), so a trace reads in
+causal order even when agents run concurrently. Listeners
 added with ``subscribe`` see each event as it is emitted; that is how a run
 streams. A trace becomes a DataFrame, JSON, or an HTML table in a notebook.
 Inside ``use_trace(trace)``, every local LM call reports an ``lm_call`` event
@@ -25,7 +26,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 EVENT_KINDS = ("run_start", "run_end", "node_start", "node_end", "agent_start", "agent_end", "lm_call", "sql",
-               "retrieval", "cache_hit", "retry", "error")
+               "retrieval", "cache_hit", "retry", "error", "decision")
 SPAN_KINDS = ("run", "node", "agent")
 
 
@@ -50,26 +51,47 @@ class TraceEvent:
     data: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        """The event as plain JSON-able values."""
-        return asdict(self)
+        """The event as a dict of its fields (``data`` copied one level deep)."""
+        return {"kind": self.kind, "name": self.name, "seq": self.seq, "time": self.time, "session": self.session,
+                "elapsed_ms": self.elapsed_ms, "data": dict(self.data)}
 
 
 class Trace:
     """An ordered, thread-safe log of ``TraceEvent``s for one session."""
 
-    def __init__(self, session: str = "", events: list[TraceEvent] | None = None) -> None:
-        self.session = session
+    def __init__(self, session: str = "", events: list[TraceEvent] | None = None, *,
+                 parent: Trace | None = None, tags: dict[str, Any] | None = None) -> None:
+        self.session = parent.session if parent is not None else session
         self.events: list[TraceEvent] = list(events or [])
         self._lock = threading.Lock()
         self._listeners: list[Callable[[TraceEvent], None]] = []
+        self._parent = parent
+        self._tags = dict(tags or {})
+        self._next_seq = max((e.seq for e in self.events), default=-1) + 1
+
+    def child(self, **tags: Any) -> Trace:
+        """A trace that records what one part of the run emits and passes every event on to this one.
+
+        Events keep this trace's numbering; the child's ``events`` are only its own. Concurrent parts of a
+        run (e.g. agents of one step) each get a child, so each part knows exactly which events it caused.
+        ``tags`` (e.g. ``node="plan"``) go into the data of every event emitted through the child, so an LM
+        call says which part of the run made it.
+        """
+        return Trace(parent=self, tags=tags)
 
     def emit(self, kind: str, name: str, *, elapsed_ms: float | None = None, **data: Any) -> TraceEvent:
         """Record an event (``kind`` from ``EVENT_KINDS``) and hand it to every listener."""
         if kind not in EVENT_KINDS:
             raise ValueError(f"Unknown trace event kind {kind!r}; known kinds: {', '.join(EVENT_KINDS)}")
+        if self._parent is not None:
+            event = self._parent.emit(kind, name, elapsed_ms=elapsed_ms, **{**self._tags, **data})
+            with self._lock:
+                self.events.append(event)
+            return event
         with self._lock:
-            event = TraceEvent(kind, name, len(self.events), time.time(), self.session,
+            event = TraceEvent(kind, name, self._next_seq, time.time(), self.session,
                                None if elapsed_ms is None else round(elapsed_ms, 3), data)
+            self._next_seq += 1
             self.events.append(event)
             listeners = list(self._listeners)
         for listener in listeners:

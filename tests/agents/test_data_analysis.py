@@ -27,7 +27,7 @@ def test_execute_answers_with_table_chart_and_timings(tmp_path):
     assert set(result.timings) == {"sql", "chart", "total"}
     html = result._repr_html_()
     assert "Africa" in html and "plotly" in html
-    assert agent.health()
+    assert agent.health()["ok"]
 
 
 def test_cache_key_ignores_spacing_and_case_but_not_the_question(spider_db):

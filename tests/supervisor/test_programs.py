@@ -23,10 +23,12 @@ def test_scores_parse_into_the_unit_interval(text, score):
 
 
 def test_judge_returns_a_score_and_feedback():
-    lm, fake = recorded_lm(chat_answer(score="0.4", feedback="The SQL counts all orders, not per month."))
+    lm, fake = recorded_lm(chat_answer(agent_scores="data_analysis: 0.3\n- retrieval = 8/10", score="0.4",
+                                       feedback="The SQL counts all orders, not per month."))
     with dspy.context(lm=lm, adapter=LenientChatAdapter()):
         verdict = Judge()(question="Orders per month?", evidence="## data_analysis: ...")
     assert verdict.score == 0.4 and verdict.feedback.startswith("The SQL counts")
+    assert verdict.agent_scores == {"data_analysis": 0.3, "retrieval": 0.8}
     assert "Orders per month?" in fake.prompt(0)
 
 

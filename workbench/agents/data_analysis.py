@@ -113,13 +113,13 @@ class DataAnalysisAgent:
                          str(lm)])
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
-    def health(self) -> bool:
-        """True when the database answers a trivial query."""
+    def health(self) -> dict[str, Any]:
+        """``ok`` when the database answers a trivial query; otherwise ``error`` says why."""
         try:
             self.db.fetch(f"SELECT 1 FROM {self.db.tables[0].name} LIMIT 1", timeout_s=5)
-            return True
-        except Exception:
-            return False
+        except Exception as exc:
+            return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        return {"ok": True, "tables": len(self.db.tables)}
 
     async def execute(self, task: DataAnalysisTask | str) -> DataAnalysisResult:
         """Answer one question without blocking the event loop."""

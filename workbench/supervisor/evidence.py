@@ -13,12 +13,19 @@ MAX_CHARS = 1500
 
 def render_evidence(outcomes: Sequence[AgentOutcome]) -> str:
     """One block per outcome: SQL with its first rows, retrieved context with numbered sources, or the error."""
-    blocks = []
-    for outcome in outcomes:
-        head = f"## {outcome.agent}: {outcome.task}"
-        if outcome.substituted_for:
-            head += f" (standing in for {outcome.substituted_for})"
-        blocks.append(f"{head}\n{_body(outcome)}")
+    return join_evidence([render_outcome(o) for o in outcomes])
+
+
+def render_outcome(outcome: AgentOutcome) -> str:
+    """The evidence block of one outcome, headed ``## agent: task``."""
+    head = f"## {outcome.agent}: {outcome.task}"
+    if outcome.substituted_for:
+        head += f" (standing in for {outcome.substituted_for})"
+    return f"{head}\n{_body(outcome)}"
+
+
+def join_evidence(blocks: Sequence[str]) -> str:
+    """Evidence blocks as one text, or a note that there is none."""
     return "\n\n".join(blocks) if blocks else "(no agent returned anything)"
 
 

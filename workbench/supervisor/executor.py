@@ -125,24 +125,30 @@ class StepExecutor:
     async def run(self, calls: list[AgentCall], trace: Trace | None = None) -> list[AgentOutcome]:
         """Select, then run every call at once; outcomes come back in the order of the selected calls."""
         trace = trace if trace is not None else Trace()
+        selected, skipped = select_agents(calls, self.registry, self.breakers_for(calls), trace)
+        outcomes = await asyncio.gather(*(self.run_call(call, trace) for call in selected))
+        return [*outcomes, *skipped]
+
+    def breakers_for(self, calls: list[AgentCall]) -> dict[str, CircuitBreaker]:
+        """Every breaker, after making sure each agent named in ``calls`` has one."""
         for call in calls:
             self.breaker(call.agent)
-        selected, skipped = select_agents(calls, self.registry, self.breakers, trace)
-        outcomes = [AgentOutcome(c.agent, c.task, substituted_for=c.substituted_for) for c in selected]
-        tasks = [asyncio.create_task(self._run_one(call, outcome, trace))
-                 for call, outcome in zip(selected, outcomes, strict=True)]
-        if tasks:
-            _, pending = await asyncio.wait(tasks, timeout=self.step_timeout_s)
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
-            for outcome, task in zip(outcomes, tasks, strict=True):
-                if task in pending:
-                    outcome.error = f"the step's time limit of {self.step_timeout_s} s ran out first"
-                    outcome.error_kind = "timeout"
-                    trace.emit("error", outcome.agent, error=outcome.error, during="step")
-        return outcomes + skipped
+        return self.breakers
+
+    async def run_call(self, call: AgentCall, trace: Trace | None = None,
+                       limit_s: float | None = None) -> AgentOutcome:
+        """Run one call with retries under the agent timeout, all attempts within ``limit_s`` (default: the
+        step's limit). Never raises for the agent's failures: they come back in the outcome."""
+        trace = trace if trace is not None else Trace()
+        limit_s = self.step_timeout_s if limit_s is None else limit_s
+        outcome = AgentOutcome(call.agent, call.task, substituted_for=call.substituted_for)
+        try:
+            await asyncio.wait_for(self._run_one(call, outcome, trace), limit_s)
+        except TimeoutError:
+            outcome.error = f"the step's time limit of {limit_s} s ran out first (attempts: {outcome.attempts})"
+            outcome.error_kind = "timeout"
+            trace.emit("error", outcome.agent, error=outcome.error, during="step")
+        return outcome
 
     async def _run_one(self, call: AgentCall, outcome: AgentOutcome, trace: Trace) -> None:
         agent = self.registry.get(call.agent)

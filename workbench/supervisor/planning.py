@@ -85,10 +85,13 @@ def parse_plan(text: str, registry: AgentRegistry, max_steps: int = 3) -> list[l
     return steps
 
 
-def route(question: str, registry: AgentRegistry) -> Plan:
-    """The deterministic plan: data questions to ``data_analysis``, others to ``retrieval``, mixed ones to both."""
-    wants_data = bool(_DATA_WORDS.search(question))
-    wants_text = bool(_TEXT_WORDS.search(question)) or not wants_data
+def route(question: str, registry: AgentRegistry, *, widen: bool = False) -> Plan:
+    """The deterministic plan: data questions to ``data_analysis``, others to ``retrieval``, mixed ones to both.
+
+    ``widen`` (a retry after a poor judgement) calls both, since the first choice did not do.
+    """
+    wants_data = widen or bool(_DATA_WORDS.search(question))
+    wants_text = widen or bool(_TEXT_WORDS.search(question)) or not wants_data
     chosen = [name for name, wanted in ((DATA_AGENT, wants_data), (TEXT_AGENT, wants_text))
               if wanted and name in registry]
     if not chosen:
@@ -96,15 +99,34 @@ def route(question: str, registry: AgentRegistry) -> Plan:
     if not chosen:
         raise PlanError("no agents are registered")
     reasons = {DATA_AGENT: "asks for figures", TEXT_AGENT: "asks about text"}
+    if widen:
+        reasons = dict.fromkeys(reasons, "retry: every worker")
     why = ", ".join(f"{name} ({reasons.get(name, 'first registered agent')})" for name in chosen)
     return Plan([[AgentCall(name, question) for name in chosen]], "router", note=f"router chose {why}")
 
 
+async def router_planner(question: str, registry: AgentRegistry, feedback: str = "", iteration: int = 0) -> Plan:
+    """``route`` as a supervisor planner (no LM): widened on iterations after the first."""
+    return route(question, registry, widen=iteration > 0)
+
+
+class LMPlanner:
+    """``make_plan`` with ``lm`` as a supervisor planner (blocking; the supervisor runs it in a thread)."""
+
+    def __init__(self, lm: dspy.BaseLM, max_steps: int = 3) -> None:
+        self.lm = lm
+        self.max_steps = max_steps
+
+    def __call__(self, question: str, registry: AgentRegistry, feedback: str = "", iteration: int = 0) -> Plan:
+        return make_plan(question, registry, self.lm, feedback=feedback, max_steps=self.max_steps,
+                         iteration=iteration)
+
+
 def make_plan(question: str, registry: AgentRegistry, lm: dspy.BaseLM | None = None, *, feedback: str = "",
-              max_steps: int = 3) -> Plan:
+              max_steps: int = 3, iteration: int = 0) -> Plan:
     """Plan with the LM planner when ``lm`` is given, falling back to ``route`` (with the reason) on bad output."""
     if lm is None:
-        return route(question, registry)
+        return route(question, registry, widen=iteration > 0)
     import dspy
 
     from workbench.programs.adapter import LenientChatAdapter
@@ -116,7 +138,7 @@ def make_plan(question: str, registry: AgentRegistry, lm: dspy.BaseLM | None = N
             raw = Planner()(question=question, agents=registry.catalogue(), feedback=feedback or NO_FEEDBACK).plan
         return Plan(parse_plan(raw, registry, max_steps), "lm", raw=raw)
     except Exception as exc:  # an unusable plan must not stop the run: route instead, and say why
-        fallback = route(question, registry)
+        fallback = route(question, registry, widen=iteration > 0)
         fallback.note = f"LM plan unusable ({exc}); {fallback.note}"
         fallback.raw = raw
         return fallback
