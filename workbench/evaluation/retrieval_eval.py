@@ -14,7 +14,6 @@ and ``index_cached`` says so.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import statistics
 import time
@@ -26,11 +25,12 @@ from workbench.config import Settings, get_settings
 from workbench.evaluation.beir import Query, load_qrels, load_queries
 from workbench.evaluation.retrieval_metrics import score_run
 from workbench.evaluation.stats import percentile
+from workbench.retrieval.cache import cached_index, config_dict
 from workbench.retrieval.confidence import features
 
 if TYPE_CHECKING:
     from workbench.retrieval.corpus import Corpus
-    from workbench.retrieval.index import HybridIndex, RetrievalConfig
+    from workbench.retrieval.index import RetrievalConfig
     from workbench.retrieval.rerank import Reranker
 
 RUN_DEPTH = 100
@@ -90,7 +90,7 @@ def evaluate_retrieval(corpus: str | Path | Corpus, queries: str | Path | list[Q
         if rerank is None:
             raise ValueError("method hybrid+rerank needs a reranker other than 'none'")
     search_method = "hybrid" if method == "hybrid+rerank" else method
-    index, cached = _index_for(corpus, config, settings, index_cache, progress)
+    index, cached = cached_index(corpus, config, settings, use_cache=index_cache, progress=progress)
     index.search("warm up", k=1, method=search_method)  # load models before timing
 
     run: dict[str, list[tuple[str, float]]] = {}
@@ -130,7 +130,7 @@ def evaluate_retrieval(corpus: str | Path | Corpus, queries: str | Path | list[Q
         "chunks": len(corpus.chunks), "fingerprint": corpus.fingerprint, "corpus": corpus_label,
         "queries": str(queries) if not isinstance(queries, list) else f"<{len(queries)} queries>",
         "qrels": str(qrels) if qrels is not None and not isinstance(qrels, dict) else None,
-        "limit": limit, "vector_index": index.vectors.resolved_kind, "config": _jsonable(index.config),
+        "limit": limit, "vector_index": index.vectors.resolved_kind, "config": config_dict(index.config),
         "queries_without_hits": sum(1 for r in run.values() if not r),
     })
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
@@ -154,31 +154,6 @@ def confidence_separation(records: Iterable[Mapping[str, float]]) -> dict[str, f
     return {"confidence_auc": round(wins / (len(pos) * len(neg)), 4),
             "confidence_mean_relevant_top": round(statistics.fmean(pos), 4),
             "confidence_mean_irrelevant_top": round(statistics.fmean(neg), 4)}
-
-
-def _index_for(corpus: Corpus, config: RetrievalConfig, settings: Settings, use_cache: bool,
-               progress: bool) -> tuple[HybridIndex, bool]:
-    """The hybrid index of ``corpus``: from the cache when an identical one was built before."""
-    from workbench.retrieval.index import HybridIndex, IndexMismatchError
-
-    if not use_cache:
-        return HybridIndex.build(corpus, config, progress=progress), False
-    key = hashlib.sha256(json.dumps(_jsonable(config), sort_keys=True).encode()).hexdigest()[:12]
-    folder = settings.cache_dir / "indexes" / f"{corpus.fingerprint[:16]}-{key}"
-    if (folder / "manifest.json").is_file():
-        try:
-            return HybridIndex.load(folder, corpus), True
-        except IndexMismatchError:  # built by an older workbench: rebuild below
-            pass
-    index = HybridIndex.build(corpus, config, progress=progress)
-    index.save(folder)
-    return index, False
-
-
-def _jsonable(config: RetrievalConfig) -> dict[str, Any]:
-    import dataclasses
-
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()}
 
 
 def _log(metrics: dict[str, Any], config: RetrievalConfig, out: Path, settings: Settings) -> None:
