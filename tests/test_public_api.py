@@ -14,7 +14,8 @@ EXPECTED = {
     "Settings", "Text2SQL", "UnsafeSQLError", "__version__", "ask", "check_sql", "configure", "get_settings",
     "list_models", "load_lm", "model_path", "run_demo", "DataAnalysisAgent", "DataAnalysisResult", "Text2SQLOptions",
     "evaluate_text2sql", "Corpus", "Document", "HybridIndex", "IndexMismatchError", "InformationRetrievalAgent",
-    "RetrievalConfig", "RetrievalResult", "SearchResult", "evaluate_retrieval",
+    "RetrievalConfig", "RetrievalResult", "SearchResult", "evaluate_retrieval", "Agent", "AgentRegistry", "agent",
+    "Supervisor", "SessionNotFoundError", "RunResult", "Trace", "TraceEvent",
 }
 
 

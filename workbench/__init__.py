@@ -55,9 +55,19 @@ _LAZY = {
     "InformationRetrievalAgent": "workbench.agents.retrieval",
     "RetrievalResult": "workbench.agents.retrieval",
     "evaluate_retrieval": "workbench.evaluation.retrieval_eval",
+    "Agent": "workbench.agents.base",
+    "AgentRegistry": "workbench.agents.base",
+    "agent": "workbench.agents.base",
+    "Supervisor": "workbench.supervisor.supervisor",
+    "SessionNotFoundError": "workbench.supervisor.supervisor",
+    "RunResult": "workbench.supervisor.result",
+    "Trace": "workbench.tracing",
+    "TraceEvent": "workbench.tracing",
 }
 
 __all__ = [
+    "Agent",
+    "AgentRegistry",
     "Answer",
     "Corpus",
     "DataAnalysisAgent",
@@ -73,13 +83,19 @@ __all__ = [
     "QueryResult",
     "RetrievalConfig",
     "RetrievalResult",
+    "RunResult",
     "SQLSyntaxError",
     "SearchResult",
+    "SessionNotFoundError",
     "Settings",
+    "Supervisor",
     "Text2SQL",
     "Text2SQLOptions",
+    "Trace",
+    "TraceEvent",
     "UnsafeSQLError",
     "__version__",
+    "agent",
     "ask",
     "check_sql",
     "configure",
@@ -93,6 +109,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from workbench.agents.base import Agent, AgentRegistry, agent
     from workbench.agents.data_analysis import DataAnalysisAgent, DataAnalysisResult
     from workbench.agents.retrieval import InformationRetrievalAgent, RetrievalResult
     from workbench.answer import Answer, ask
@@ -107,6 +124,9 @@ if TYPE_CHECKING:
     from workbench.sql.database import Database, QueryError, QueryResult
     from workbench.sql.guard import SQLSyntaxError, UnsafeSQLError, check_sql
     from workbench.sql.text2sql import Text2SQLOptions
+    from workbench.supervisor.result import RunResult
+    from workbench.supervisor.supervisor import SessionNotFoundError, Supervisor
+    from workbench.tracing import Trace, TraceEvent
 
 
 def __getattr__(name: str) -> Any:

@@ -62,6 +62,13 @@ class Settings:
         retrieval_ann: The approximate index kind: ``ivf`` or ``hnsw``.
         retrieval_fusion: How BM25 and dense rankings are fused: ``weighted``
             (min-max normalised scores) or ``rrf`` (reciprocal rank, k = 60).
+        supervisor_threshold: The judge's score in [0, 1] at which the
+            supervisor stops iterating and answers.
+        supervisor_max_iterations: Most plan → execute → evaluate rounds.
+        agent_timeout_s: Limit of one attempt of one agent.
+        step_timeout_s: Limit of one plan step (all its agents, retries included).
+        sessions_db: SQLite file where supervisor sessions are checkpointed;
+            empty means ``<home>/sessions.db``; ``:memory:`` keeps none.
     """
 
     lm: str = "qwen2.5-coder-1.5b"
@@ -80,6 +87,11 @@ class Settings:
     retrieval_ann_threshold: int = 100_000
     retrieval_ann: str = "ivf"
     retrieval_fusion: str = "weighted"
+    supervisor_threshold: float = 0.6
+    supervisor_max_iterations: int = 2
+    agent_timeout_s: float = 180.0
+    step_timeout_s: float = 400.0
+    sessions_db: str = ""
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -90,6 +102,10 @@ class Settings:
             raise ValueError(f"lm_max_tokens must be positive, got {self.lm_max_tokens}")
         if self.sql_row_limit <= 0:
             raise ValueError(f"sql_row_limit must be positive, got {self.sql_row_limit}")
+        if not 0 <= self.supervisor_threshold <= 1:
+            raise ValueError(f"supervisor_threshold must be in [0, 1], got {self.supervisor_threshold}")
+        if self.supervisor_max_iterations < 1:
+            raise ValueError(f"supervisor_max_iterations must be at least 1, got {self.supervisor_max_iterations}")
 
     @classmethod
     def from_env(cls, environ: typing.Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -119,6 +135,11 @@ class Settings:
     def tracking_uri(self) -> str:
         """The MLflow tracking URI in force (``mlflow_uri`` or the SQLite default)."""
         return self.mlflow_uri or f"sqlite:///{(self.home / 'mlflow.db').resolve()}"
+
+    @property
+    def sessions_path(self) -> str:
+        """The SQLite file of supervisor sessions in force (``sessions_db`` or ``<home>/sessions.db``)."""
+        return self.sessions_db or str((self.home / "sessions.db").resolve())
 
     @property
     def threads(self) -> int:

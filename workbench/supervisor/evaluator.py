@@ -1,0 +1,65 @@
+"""Judging what the agents returned: a score in [0, 1] for each agent and the whole, with feedback.
+
+``LMJudge`` asks the DSPy judge (``workbench.programs.judge``) once per
+iteration. Two cases need no LM: an agent that failed scores 0 (its error is
+the feedback), and when every agent failed the whole scores 0 with the errors
+as feedback, so the next iteration can route around them. ``Judgement.source``
+says which happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from workbench.supervisor.evidence import join_evidence
+
+if TYPE_CHECKING:
+    import dspy
+
+
+@dataclass
+class Judgement:
+    """A score in [0, 1] for the whole evidence and for each agent, feedback, and who judged (``lm``/``rule``)."""
+
+    score: float
+    feedback: str
+    agent_scores: dict[str, float] = field(default_factory=dict)
+    source: str = "lm"
+    tokens: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The judgement as plain values (for the checkpointed state)."""
+        return asdict(self)
+
+
+class LMJudge:
+    """Scores evidence records with the DSPy judge program on ``lm``.
+
+    Called as ``judge(question, records)``, where records are ``outcome_record`` dicts; blocking (the
+    supervisor runs it in a worker thread).
+    """
+
+    def __init__(self, lm: dspy.BaseLM) -> None:
+        self.lm = lm
+
+    def __call__(self, question: str, records: Sequence[dict[str, Any]]) -> Judgement:
+        failed = {r["agent"]: 0.0 for r in records if not r["ok"]}
+        usable = [r for r in records if r["ok"]]
+        if not usable:
+            errors = "; ".join(f"{r['agent']}: {r['error']}" for r in records) or "no agent was called"
+            return Judgement(0.0, f"No agent returned usable evidence ({errors}).", failed, "rule")
+        import dspy
+
+        from workbench.programs.adapter import LenientChatAdapter
+        from workbench.programs.judge import Judge
+
+        with dspy.context(lm=self.lm, adapter=LenientChatAdapter(), track_usage=True):
+            verdict = Judge()(question=question, evidence=join_evidence([r["evidence"] for r in records]))
+        usage = verdict.get_lm_usage() or {}
+        tokens = {k: int(sum(u.get(k, 0) or 0 for u in usage.values())) for k in ("prompt_tokens",
+                                                                                  "completion_tokens")}
+        scores = {r["agent"]: verdict.agent_scores.get(r["agent"], verdict.score) for r in usable}
+        return Judgement(verdict.score, verdict.feedback, {**scores, **failed}, "lm", tokens)
+

@@ -1,0 +1,143 @@
+"""``RunResult``: a supervisor run's answer with its evidence, scores, plan, errors and trace.
+
+In a notebook it shows the answer, then each agent's evidence (the SQL with
+its table and chart, or the cited sources), the judge's scores and the
+timings. Evidence comes from the live agent results when the run happened in
+this process, and is rebuilt from the checkpointed records otherwise (a
+resumed or reloaded session: tables keep their first rows, charts are redrawn).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from workbench.tracing import Trace
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass
+class RunResult:
+    """The outcome of ``Supervisor.run``: answer, evidence records (by key), scores, plan, errors, trace."""
+
+    session_id: str
+    question: str
+    answer: str
+    records: dict[str, dict[str, Any]]
+    scores: list[dict[str, Any]]
+    plan: list[list[dict[str, str]]]
+    plan_source: str
+    plan_note: str
+    iterations: int
+    errors: list[str]
+    trace: Trace
+    elapsed_s: float
+    finished: bool = True
+    live: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def score(self) -> float | None:
+        """The judge's last score in [0, 1] (``None`` before any evaluation)."""
+        return self.scores[-1]["score"] if self.scores else None
+
+    @property
+    def ok(self) -> bool:
+        """True when the run finished with an answer written from at least one agent's usable evidence."""
+        return (self.finished and any(r["ok"] for r in self.records.values())
+                and not any(e.startswith("answer:") for e in self.errors))
+
+    @property
+    def agents(self) -> list[str]:
+        """The agents that were called, in order."""
+        return list(dict.fromkeys(r["agent"] for r in self.records.values()))
+
+    def evidence(self, key: str) -> Any:
+        """The agent result under ``key``: the live object when this process made it, else a rebuilt one
+        (a DataFrame of the first rows for SQL, a DataFrame of sources for retrieval, text otherwise)."""
+        if key in self.live and self.live[key] is not None:
+            return self.live[key]
+        payload = self.records[key].get("payload", {})
+        import pandas as pd
+
+        if payload.get("type") == "table" and "rows" in payload:
+            return pd.DataFrame(payload["rows"], columns=payload["columns"])
+        if payload.get("type") == "sources":
+            return pd.DataFrame(payload["sources"])
+        return payload.get("text", self.records[key].get("error", ""))
+
+    def lm_calls(self) -> pd.DataFrame:
+        """One row per LM call in the trace: which node or agent, tokens, latency."""
+        frame = self.trace.to_dataframe()
+        return frame[frame["kind"] == "lm_call"].reset_index(drop=True) if len(frame) else frame
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as plain values (no live objects, no trace)."""
+        return {"session_id": self.session_id, "question": self.question, "answer": self.answer,
+                "score": self.score, "iterations": self.iterations, "plan": self.plan,
+                "plan_source": self.plan_source, "plan_note": self.plan_note, "scores": self.scores,
+                "records": self.records, "errors": self.errors, "elapsed_s": self.elapsed_s,
+                "finished": self.finished}
+
+    def __repr__(self) -> str:
+        score = "-" if self.score is None else f"{self.score:.2f}"
+        state = "" if self.finished else ", unfinished"
+        return (f"RunResult({self.session_id!r}, agents={self.agents}, score={score}, iterations={self.iterations}, "
+                f"{self.elapsed_s:.1f} s{state}): {self.answer[:200]!r}")
+
+    def _repr_html_(self) -> str:
+        score = "-" if self.score is None else f"{self.score:.2f}"
+        parts = [f"<h3>{html.escape(self.question)}</h3>",
+                 f"<p style='font-size:1.1em'>{html.escape(self.answer or '(no answer yet)')}</p>",
+                 f"<p><small>session <code>{html.escape(self.session_id)}</code> · score {score} · "
+                 f"{self.iterations} iteration(s) · plan by {html.escape(self.plan_source)} · "
+                 f"{self.elapsed_s:.1f} s{'' if self.finished else ' · <b>unfinished</b>'}</small></p>"]
+        for key, record in self.records.items():
+            parts.append(self._record_html(key, record))
+        if self.scores:
+            rows = "".join(f"<tr><td>{s['iteration']}</td><td>{s['score']:.2f}</td>"
+                           f"<td>{html.escape(', '.join(f'{a} {v:.2f}' for a, v in s['agent_scores'].items()))}</td>"
+                           f"<td>{html.escape(s['feedback'])}</td><td>{s['source']}</td></tr>" for s in self.scores)
+            parts.append("<h4>Judgement</h4><table><tr><th>iteration</th><th>score</th><th>per agent</th>"
+                         f"<th>feedback</th><th>by</th></tr>{rows}</table>")
+        if self.errors:
+            items = "".join(f"<li>{html.escape(e)}</li>" for e in self.errors)
+            parts.append(f"<h4 style='color:#b00'>Errors</h4><ul>{items}</ul>")
+        lm = self.trace.of_kind("lm_call")
+        tokens = sum(int(e.data.get("prompt_tokens", 0)) + int(e.data.get("completion_tokens", 0)) for e in lm)
+        parts.append(f"<p><small>{len(self.trace)} trace events, {len(lm)} LM calls, {tokens} tokens; "
+                     "<code>.trace.to_dataframe()</code> has them all.</small></p>")
+        return "".join(parts)
+
+    def _record_html(self, key: str, record: dict[str, Any]) -> str:
+        stand_in = f" (for {record['substituted_for']})" if record["substituted_for"] else ""
+        head = (f"<h4>{html.escape(record['agent'])}{html.escape(stand_in)}: {html.escape(record['task'])}</h4>"
+                f"<p><small>{record['elapsed_ms']:.0f} ms, {record['attempts']} attempt(s)</small></p>")
+        if not record["ok"]:
+            why = f"{html.escape(record['error_kind'])}: {html.escape(record['error'])}"
+            return head + f"<p style='color:#b00'>{why}</p>"
+        value = self.evidence(key)
+        payload = record.get("payload", {})
+        if hasattr(value, "_repr_html_") and not _is_frame(value):
+            return head + value._repr_html_()
+        if payload.get("type") == "table":
+            body = f"<pre>{html.escape(payload.get('sql', ''))}</pre>"
+            if _is_frame(value):
+                from workbench.agents.charts import choose_chart
+
+                _, figure = choose_chart(value, title=record["task"])
+                if figure is not None:
+                    body += figure.to_html(full_html=False, include_plotlyjs="cdn")
+                total = payload.get("n_rows", 0)
+                shown = "" if total <= len(value) else f" (first {len(value)} of {total})"
+                body += value.to_html(max_rows=20, index=False) + f"<p><small>rows{shown}</small></p>"
+            return head + body
+        if _is_frame(value):
+            return head + value.to_html(max_rows=20, index=False)
+        return head + f"<pre>{html.escape(str(value))}</pre>"
+
+
+def _is_frame(value: Any) -> bool:
+    return type(value).__name__ == "DataFrame"
