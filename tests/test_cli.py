@@ -33,3 +33,22 @@ def test_ask_with_a_missing_database_exits_2_and_names_the_file(tmp_path):
 def test_unknown_model_name_is_refused_with_the_registry(tmp_path):
     out = run("models", "--assemble", "gpt-5")
     assert out.returncode == 2 and "qwen2.5-coder-1.5b" in out.stderr
+
+
+def test_bench_supervisor_prints_a_table_and_writes_the_summary(tmp_path):
+    import json
+
+    out = run("bench", "supervisor", "--out", str(tmp_path), "--sessions", "1,4", "--runs", "5", "--latency-ms", "10",
+              "--no-log")
+    assert out.returncode == 0, out.stderr
+    assert "overhead per run" in out.stdout and "sessions" in out.stdout
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert {"overhead_ms_p50", "overhead_ms_p95", "peak_rss_mb", "concurrency"} <= set(summary)
+    assert [(r["sessions"], r["agent_latency_ms"], r["errors"]) for r in summary["concurrency"]] == [(1, 10, 0),
+                                                                                                    (4, 10, 0)]
+    assert all(r["wall_s"] >= 0.01 for r in summary["concurrency"]) and summary["peak_rss_mb"] > 0
+
+
+def test_demo_with_a_missing_corpus_exits_2_and_says_what_to_pass(tmp_path):
+    out = run("demo", "--corpus", str(tmp_path / "nowhere"), "--no-log")
+    assert out.returncode == 2 and "nowhere" in out.stderr and "corpus.jsonl" in out.stderr

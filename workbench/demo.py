@@ -1,67 +1,165 @@
-"""The main job (``make demo``): ask built-in questions about the demo database and log the run.
+"""The main job (``make demo``): the supervisor answers demo questions that need SQL, retrieval, or both.
 
-Later issues replace the inside with the full supervisor; the command stays.
+The workers are the real ones: a ``DataAnalysisAgent`` over ``data/demo.duckdb``
+(Gapminder, restaurant tips, stocks, iris) and an
+``InformationRetrievalAgent`` over the SciFact abstracts in ``data/scifact``
+(its hybrid index is built once, about 3.5 minutes on two cores, then cached).
+The planner, judge and answer writer use the configured LM. Each question is
+streamed (one line per step as it happens), and the run is logged to MLflow:
+answers, scores, timings, LM calls and tokens, every result as JSON and every
+trace.
 """
 
 from __future__ import annotations
 
 import statistics
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from workbench.answer import Answer, ask
 from workbench.config import Settings, get_settings
-from workbench.sql.database import Database
 
+if TYPE_CHECKING:
+    from workbench.supervisor.result import RunResult
+    from workbench.supervisor.supervisor import Supervisor
+    from workbench.tracing import TraceEvent
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+DEMO_DB = DATA / "demo.duckdb"
+DEMO_CORPUS = DATA / "scifact"
+
+DB_ABOUT = "Gapminder country statistics by year, restaurant tips, weekly stock prices, iris flowers"
+CORPUS_ABOUT = "SciFact, abstracts of biomedical and clinical research papers"
+
+# SQL questions on the demo database (also what `workbench bench lm` times).
 DEMO_QUESTIONS = (
     "Which five countries had the highest life expectancy in 2007?",
     "What is the average tip for each day of the week?",
     "How many countries are there in each continent?",
 )
 
-DEMO_DB = Path(__file__).resolve().parent.parent / "data" / "demo.duckdb"
+# What `make demo` asks the supervisor: one question per kind of work.
+SUPERVISOR_QUESTIONS = (
+    ("sql", "What is the average tip for each day of the week?"),
+    ("retrieval", "Does exercise reduce cancer mortality among Chinese citizens?"),
+    ("both", "Which five countries had the highest life expectancy in 2007, and what do studies say about "
+             "healthy life expectancy?"),
+)
 
 
-def run_demo(*, lm: str | None = None, db: str | Path | None = None, questions: tuple[str, ...] = DEMO_QUESTIONS,
-             settings: Settings | None = None, log: bool = True, echo: bool = True) -> list[Answer]:
-    """Answer ``questions`` on the demo database with the configured LM; log params, metrics and answers to MLflow."""
-    from workbench.lm import load_lm
+def demo_supervisor(*, lm: Any = None, db: str | Path | None = None, corpus: str | Path | None = None,
+                    settings: Settings | None = None, progress: bool = True) -> Supervisor:
+    """The demo's ``Supervisor``: SQL over the demo database and retrieval over SciFact, on ``lm``."""
+    from workbench.agents.data_analysis import DataAnalysisAgent
+    from workbench.agents.retrieval import InformationRetrievalAgent
+    from workbench.lm import resolve_lm
+    from workbench.retrieval.cache import cached_index
+    from workbench.retrieval.corpus import Corpus
+    from workbench.supervisor.supervisor import Supervisor
 
     settings = settings or get_settings()
-    lm_name = lm or settings.lm
     db_path = Path(db) if db else DEMO_DB
     if not db_path.is_file():
         raise FileNotFoundError(f"Demo database {db_path} is missing. Build it: python scripts/build_demo_db.py")
-    database = Database.open(db_path)
-    model = load_lm(lm_name, settings=settings)
-    answers = []
-    for question in questions:
-        answer = ask(question, database, lm=model)
-        answers.append(answer)
+    corpus_path = Path(corpus) if corpus else DEMO_CORPUS
+    if not (corpus_path / "corpus.jsonl").is_file() and not corpus_path.is_file():
+        raise FileNotFoundError(f"No BEIR corpus at {corpus_path}: pass a folder with corpus.jsonl")
+    model = resolve_lm(lm, settings=settings)
+    index, _ = cached_index(Corpus.from_beir(corpus_path), settings=settings, progress=progress)
+    agents = [DataAnalysisAgent(db_path, lm=model, about=DB_ABOUT if db is None else ""),
+              InformationRetrievalAgent(index, about=CORPUS_ABOUT if corpus is None else "")]
+    return Supervisor(agents, lm=model, settings=settings)
+
+
+def run_demo(*, lm: str | None = None, db: str | Path | None = None, corpus: str | Path | None = None,
+             questions: tuple[tuple[str, str], ...] = SUPERVISOR_QUESTIONS, settings: Settings | None = None,
+             log: bool = True, echo: bool = True) -> list[RunResult]:
+    """Ask the supervisor each ``(kind, question)``, printing its steps as they happen; log the run to MLflow."""
+    import asyncio
+
+    settings = settings or get_settings()
+    supervisor = demo_supervisor(lm=lm, db=db, corpus=corpus, settings=settings, progress=echo)
+
+    async def ask(question: str) -> RunResult:
+        result = None
+        async for event in supervisor.astream(question):
+            if echo:
+                line = describe(event)
+                if line:
+                    print(line, flush=True)
+            if event.kind == "run_end":
+                result = event.data["result"]
+        assert result is not None
+        return result
+
+    results = []
+    for kind, question in questions:
         if echo:
-            print(answer, end="\n\n", flush=True)
+            print(f"\n=== [{kind}] {question}", flush=True)
+        result = asyncio.run(ask(question))
+        results.append(result)
+        if echo:
+            print(f"\n{result.answer}\n(score {_score(result)}, {result.iterations} iteration(s), "
+                  f"{result.elapsed_s:.1f} s, session {result.session_id})", flush=True)
     if log:
-        _log(answers, lm_name, database, settings)
-    return answers
+        _log(results, [kind for kind, _ in questions], lm or settings.lm, settings)
+    return results
 
 
-def _log(answers: list[Answer], lm_name: str, database: Database, settings: Settings) -> None:
+def describe(event: TraceEvent) -> str:
+    """A one-line account of a trace event worth showing while a run streams ('' for the rest)."""
+    d = event.data
+    took = f" ({event.elapsed_ms / 1000:.1f} s)" if event.elapsed_ms is not None else ""
+    if event.kind == "decision" and event.name == "plan":
+        steps = " then ".join(" + ".join(c["agent"] for c in step) for step in d["steps"])
+        note = f"; {d['note']}" if d.get("note") else ""
+        return f"  plan ({d['source']}): {steps}{note}"
+    if event.kind == "decision" and event.name == "evaluate":
+        return f"  judge: {d['score']:.2f} (threshold {d['threshold']}): {str(d['feedback'])[:160]}"
+    if event.kind == "decision" and event.name == "iterate":
+        return f"  iterating: score {d['score']:.2f} is below {d['threshold']}"
+    if event.kind == "agent_end":
+        return f"  {event.name} finished{took}" if d.get("ok") else f"  {event.name} failed{took}"
+    if event.kind == "sql":
+        return f"    SQL: {' '.join(str(d['sql']).split())[:160]} -> {d['rows']} rows"
+    if event.kind == "retrieval":
+        return f"    retrieval: {d['hits']} sources, confidence {d['confidence']:.2f}"
+    if event.kind == "lm_call":
+        cut = ", cut off at the token limit" if d.get("truncated") else ""
+        return (f"    LM call in {d.get('node', '?')}: {d.get('prompt_tokens', 0)} + "
+                f"{d.get('completion_tokens', 0)} tokens{took}{cut}")
+    if event.kind == "error":
+        return f"  ! {event.name}: {d.get('error', '')}"
+    return ""
+
+
+def _score(result: RunResult) -> str:
+    return "-" if result.score is None else f"{result.score:.2f}"
+
+
+def _log(results: list[RunResult], kinds: list[str], lm_name: str, settings: Settings) -> None:
     import mlflow
 
     from workbench.experiments import log_records, start_run
-    from workbench.programs.text2sql import VERSION
+    from workbench.programs.judge import VERSION as JUDGE_VERSION
 
-    seconds = [a.seconds for a in answers]
-    with start_run("workbench-demo", run_name=f"demo-{lm_name}", settings=settings) as run:
-        mlflow.log_params({"lm": lm_name, "program": VERSION, "db": str(database.path),
-                           "n_questions": len(answers), "temperature": settings.lm_temperature})
+    lm_calls = [e for r in results for e in r.trace.of_kind("lm_call")]
+    scores = [r.score for r in results if r.score is not None]
+    with start_run("workbench-demo", run_name=f"supervisor-{lm_name}", settings=settings) as run:
+        mlflow.log_params({"lm": lm_name, "judge": JUDGE_VERSION, "n_questions": len(results),
+                           "threshold": settings.supervisor_threshold,
+                           "max_iterations": settings.supervisor_max_iterations})
         mlflow.log_metrics({
-            "answered": sum(a.ok for a in answers),
-            "answered_rate": sum(a.ok for a in answers) / max(len(answers), 1),
-            "cached": sum(a.cached for a in answers),
-            "seconds_median": statistics.median(seconds) if seconds else 0.0,
-            "seconds_total": sum(seconds),
-            "prompt_tokens": sum(a.tokens.get("prompt_tokens", 0) for a in answers),
-            "completion_tokens": sum(a.tokens.get("completion_tokens", 0) for a in answers),
+            "answered": sum(r.ok for r in results),
+            "score_mean": statistics.fmean(scores) if scores else 0.0,
+            "seconds_median": statistics.median(r.elapsed_s for r in results) if results else 0.0,
+            "seconds_total": sum(r.elapsed_s for r in results),
+            "iterations_mean": statistics.fmean(r.iterations for r in results) if results else 0.0,
+            "lm_calls": len(lm_calls),
+            "prompt_tokens": sum(int(e.data.get("prompt_tokens", 0)) for e in lm_calls),
+            "completion_tokens": sum(int(e.data.get("completion_tokens", 0)) for e in lm_calls),
+            "errors": sum(len(r.errors) for r in results),
         })
-        log_records([a.to_record() for a in answers], "predictions.jsonl")
+        log_records([{"kind": k, **r.to_dict()} for k, r in zip(kinds, results, strict=True)], "results.jsonl")
+        for r in results:
+            mlflow.log_text(r.trace.to_json(), f"traces/{r.session_id}.json")
     print(f"Logged MLflow run {run.info.run_id} to {settings.tracking_uri} (experiment workbench-demo)")

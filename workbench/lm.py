@@ -16,6 +16,7 @@ DSPy's response cache, retries and history apply to both.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -51,6 +52,21 @@ class EngineStats:
             self.output_tokens += output_tokens
             self.seconds += seconds
             self.truncated += int(truncated)
+
+
+class _TruncationRecorded(logging.Filter):
+    """Drops DSPy's "LM response was truncated" warning: for local models the engine records truncation
+    itself (``EngineStats.truncated`` and the ``truncated`` flag of each ``lm_call`` trace event), and the
+    programs handle a cut-off answer (an unusable plan falls back to the router, and the trace says so)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("LM response was truncated")
+
+
+def _quiet_truncation_warnings() -> None:
+    logger = logging.getLogger("dspy.clients.lm")
+    if not any(isinstance(f, _TruncationRecorded) for f in logger.filters):
+        logger.addFilter(_TruncationRecorded())
 
 
 TRACE_TEXT_CHARS = 4000  # most characters of a prompt (its end) and a completion kept in an lm_call event
@@ -106,6 +122,7 @@ class LlamaCppEngine:
         llama: Any = None,
     ) -> None:
         self.model_path = str(model_path)
+        _quiet_truncation_warnings()
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.n_batch = n_batch

@@ -55,6 +55,15 @@ def test_bad_plans_are_refused_with_the_reason(registry, text, message):
         parse_plan(text, registry)
 
 
+def test_only_the_first_plan_counts_when_the_model_keeps_writing(registry):
+    notes: list[str] = []
+    text = ('[[{"agent": "retrieval", "task": "a"}, {"agent": "retrieval", "task": "a"}]]\n'
+            '[[{"agent": "retrieval", "task": "summarise"}]]')
+    assert parse_plan(text, registry, notes=notes) == [[AgentCall("retrieval", "a")]]
+    assert notes == ["kept the first JSON value and ignored 47 more characters",
+                     "dropped a repeated call to retrieval in step 1"]
+
+
 def test_too_many_steps_are_refused(registry):
     step = '[{"agent": "retrieval", "task": "a"}]'
     with pytest.raises(PlanError, match="at most 3"):
@@ -66,3 +75,4 @@ def test_router_sends_figures_to_sql_text_to_retrieval_and_mixed_to_both(registr
     assert route("What does the returns policy say about refunds?", registry).agents == ["retrieval"]
     assert route("Explain the trend of average tips per day", registry).agents == ["data_analysis", "retrieval"]
     assert make_plan("Who wrote the policy?", registry).source == "router"
+    assert route("What is the average tip for each day?", registry).agents == ["data_analysis"]

@@ -32,6 +32,22 @@ def test_judge_returns_a_score_and_feedback():
     assert "Orders per month?" in fake.prompt(0)
 
 
+def test_a_judge_answer_without_per_agent_scores_still_parses_in_one_call():
+    lm, fake = recorded_lm([chat_answer(score="0.7", feedback="good")] * 2)
+    with dspy.context(lm=lm, adapter=LenientChatAdapter()):
+        verdict = Judge()(question="q", evidence="## retrieval: ...")
+    assert verdict.score == 0.7 and verdict.agent_scores == {} and len(fake.calls) == 1
+
+
+def test_the_planner_caps_its_answer_length():
+    from workbench.programs.planner import MAX_TOKENS, Planner
+
+    lm, fake = recorded_lm(chat_answer(plan="[]"))
+    with dspy.context(lm=lm, adapter=LenientChatAdapter()):
+        Planner()(question="q", agents="- a: b")
+    assert fake.calls[0]["max_tokens"] == MAX_TOKENS
+
+
 def test_answer_writer_returns_the_text():
     lm, _ = recorded_lm(chat_answer(answer="There were 12 orders in May [1]."))
     with dspy.context(lm=lm, adapter=LenientChatAdapter()):

@@ -84,6 +84,14 @@ def test_two_one_second_agents_in_one_step_finish_in_about_one_second():
     assert "a found: q" in result.answer and "b found: q" in result.answer
 
 
+def test_two_calls_to_one_agent_in_a_step_keep_both_results():
+    def plan(question, registry, feedback, iteration):
+        return Plan([[AgentCall("a", "first"), AgentCall("a", "second")]], "script")
+
+    result = make([sleeper("a")], planner=plan).run("q")
+    assert {k: r["task"] for k, r in result.records.items()} == {"i0.s0.a": "first", "i0.s0.a#2": "second"}
+
+
 def test_an_agent_past_its_timeout_gives_partial_results_and_a_recorded_error():
     sup = make([sleeper("fast", 0.01), sleeper("slow", 10)], agent_timeout_s=0.2, attempts=1)
     result = sup.run("q")

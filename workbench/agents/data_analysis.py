@@ -77,19 +77,26 @@ class DataAnalysisAgent:
         db: The database (a ``Database`` or a DuckDB/SQLite file path).
         lm: The LM (a ``dspy.LM`` or model name); default the ``lm`` setting.
         options: Text2SQL switches (sample values, repair, self-consistency).
+        about: What the data is, for the planner (e.g. "our 2024 sales"); the tables are listed regardless.
     """
 
     name = "data_analysis"
-    description = (
-        "Answers questions about tabular data by writing and running read-only SQL; returns a table and chart."
-    )
+    DESCRIPTION = ("Answers questions about tabular data by writing and running read-only SQL (counts, totals, "
+                   "averages, rankings, trends); returns a table and chart.")
 
     def __init__(self, db: Database | str | Path, *, lm: dspy.BaseLM | str | None = None,
-                 options: Text2SQLOptions | None = None) -> None:
+                 options: Text2SQLOptions | None = None, about: str = "") -> None:
         self.db = db if isinstance(db, Database) else Database.open(db)
         self._lm = lm
         self.options = options or Text2SQLOptions()
+        self.about = about
         self._writer: SQLWriter | None = None
+
+    @property
+    def description(self) -> str:
+        """What the planner reads: what the agent does, then the data and its tables with some columns."""
+        about = f" The data: {self.about}." if self.about else ""
+        return f"{self.DESCRIPTION}{about} Tables: {describe_tables(self.db)}."
 
     def __repr__(self) -> str:
         return f"DataAnalysisAgent({self.db!r})"
@@ -144,6 +151,17 @@ class DataAnalysisAgent:
             tokens=outcome.tokens, cache_key=self.cache_key(question), error=outcome.error,
             error_kind=outcome.error_kind, truncated=truncated,
         )
+
+
+def describe_tables(db: Database, columns: int = 6, limit: int = 600) -> str:
+    """``table(col, col, ...)`` for each table, the first ``columns`` columns each, within ``limit`` characters."""
+    parts = []
+    for table in db.tables:
+        names = [c.name for c in table.columns]
+        more = ", ..." if len(names) > columns else ""
+        parts.append(f"{table.name}({', '.join(names[:columns])}{more})")
+    text = "; ".join(parts)
+    return text if len(text) <= limit else text[:limit].rsplit(";", 1)[0] + "; ..."
 
 
 def summarise_frame(frame: pd.DataFrame | None, truncated: bool = False) -> str:

@@ -89,15 +89,17 @@ class InformationRetrievalAgent:
             ``cross-encoder:<folder>``.
         token_budget: Most tokens of context.
         config: Index configuration when the agent builds the index.
+        about: What the collection is, for the planner (e.g. "biomedical research abstracts").
     """
 
     name = "retrieval"
-    description = ("Searches a collection of documents (keyword and semantic search) and returns the most "
+    DESCRIPTION = ("Searches a collection of documents (keyword and semantic search) and returns the most "
                    "relevant passages with numbered sources and a confidence. Use it for questions answered by text.")
 
     def __init__(self, index: HybridIndex | Corpus | str | Path, *, k: int = 5, method: str = "hybrid",
                  reranker: Reranker | str | None = None, token_budget: int = 1500,
-                 config: RetrievalConfig | None = None) -> None:
+                 config: RetrievalConfig | None = None, about: str = "") -> None:
+        self.about = about
         from workbench.retrieval.rerank import make_reranker
 
         self.index = _as_index(index, config)
@@ -106,6 +108,12 @@ class InformationRetrievalAgent:
         self.reranker = reranker if reranker is not None and not isinstance(reranker, str) else make_reranker(
             reranker)
         self.token_budget = token_budget
+
+    @property
+    def description(self) -> str:
+        """What the planner reads: what the agent does, what the collection is, and its size."""
+        about = f" The collection: {self.about}" if self.about else " The collection"
+        return f"{self.DESCRIPTION}{about} ({len(self.index.corpus):,} documents)."
 
     def search(self, task: str | RetrievalTask) -> RetrievalResult:
         """Search synchronously (``execute`` is the async form)."""

@@ -8,6 +8,7 @@ from typing import Any
 import dspy
 
 VERSION = "judge-v2"
+MAX_TOKENS = 300  # scores and two sentences; small models otherwise echo the evidence back until the limit
 
 
 class JudgeEvidence(dspy.Signature):
@@ -33,6 +34,7 @@ class Judge(dspy.Module):
     def forward(self, question: str, evidence: str, **kwargs: Any) -> dspy.Prediction:
         """Return a prediction with ``score`` (float in [0, 1]), ``agent_scores`` (agent → float; the agents the
         LM named) and ``feedback`` (text)."""
+        kwargs.setdefault("config", {"max_tokens": MAX_TOKENS})
         out = self.judge(question=question, evidence=evidence, **kwargs)
         return dspy.Prediction(score=parse_score(out.score), agent_scores=parse_agent_scores(out.agent_scores),
                                feedback=(out.feedback or "").strip())

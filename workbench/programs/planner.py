@@ -8,6 +8,7 @@ import dspy
 
 VERSION = "planner-v1"
 NO_FEEDBACK = "none"
+MAX_TOKENS = 256  # a plan is a few short JSON objects; a longer answer is a model that lost its way
 
 
 class PlanSteps(dspy.Signature):
@@ -30,5 +31,7 @@ class Planner(dspy.Module):
         self.write = dspy.Predict(PlanSteps)
 
     def forward(self, question: str, agents: str, feedback: str = NO_FEEDBACK, **kwargs: Any) -> dspy.Prediction:
-        """Return a prediction whose ``plan`` field holds the LM's JSON text."""
+        """Return a prediction whose ``plan`` field holds the LM's JSON text (at most ``MAX_TOKENS`` tokens
+        unless ``config`` says otherwise)."""
+        kwargs.setdefault("config", {"max_tokens": MAX_TOKENS})
         return self.write(agents=agents, question=question, feedback=feedback, **kwargs)

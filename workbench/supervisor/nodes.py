@@ -102,8 +102,10 @@ class Nodes:
         step, iteration = state["step"], state.get("iteration", 0)
         calls = [AgentCall(c["agent"], c["task"]) for c in state["plan"][step]]
         chosen, skipped = select_agents(calls, self.registry, self.executor.breakers_for(calls), trace)
-        records = {result_key(iteration, step, o.agent): outcome_record(o, iteration, step) for o in skipped}
-        selected = [{"agent": c.agent, "task": c.task, "substituted_for": c.substituted_for} for c in chosen]
+        keys = _unique_keys([o.agent for o in skipped] + [c.agent for c in chosen], iteration, step)
+        records = {key: outcome_record(o, iteration, step) for key, o in zip(keys, skipped, strict=False)}
+        selected = [{"agent": c.agent, "task": c.task, "substituted_for": c.substituted_for, "key": key}
+                    for key, c in zip(keys[len(skipped):], chosen, strict=True)]
         return {"selected": selected, "step": step + 1, "results": records,
                 "errors": [r["error"] for r in records.values()]}
 
@@ -112,7 +114,7 @@ class Nodes:
         call = AgentCall(payload["agent"], payload["task"], payload.get("substituted_for", ""))
         outcome = await self.executor.run_call(call, trace)
         _observe(outcome.agent, outcome.result, trace)
-        key = result_key(payload["iteration"], payload["step"], call.agent)
+        key = payload["key"]
         RUN.get().live[key] = outcome.result
         record = outcome_record(outcome, payload["iteration"], payload["step"])
         errors = [] if record["ok"] else [f"{call.agent}: {record['error']}"]
@@ -187,6 +189,17 @@ def evidence_records(state: SessionState) -> list[dict[str, Any]]:
             usable[(record["agent"], record["task"])] = record
     failed = [r for r in records if not r["ok"] and r["iteration"] == iteration]
     return [*usable.values(), *failed]
+
+
+def _unique_keys(agents: list[str], iteration: int, step: int) -> list[str]:
+    """``result_key`` for each agent of a step; a second call to the same agent gets ``#2``, and so on."""
+    seen: dict[str, int] = {}
+    keys = []
+    for agent in agents:
+        base = result_key(iteration, step, agent)
+        seen[base] = seen.get(base, 0) + 1
+        keys.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
+    return keys
 
 
 def _observe(agent: str, result: Any, trace: Trace) -> None:

@@ -27,8 +27,8 @@ TEXT_AGENT = "retrieval"
 _DATA_WORDS = re.compile(
     r"\b(how many|how much|number of|count|total|sum|average|mean|median|max(imum)?|min(imum)?|highest|lowest|top \d+"
     r"|most|least|per|each|by year|trend|over time|percentage|ratio|rank|list all|chart|plot|table)\b", re.I)
-_TEXT_WORDS = re.compile(r"\b(why|explain|what does|what is|who|policy|according to|describe|evidence|says?|"
-                         r"document|paper|study|claim|support)\b", re.I)
+_TEXT_WORDS = re.compile(r"\b(why|explain|what does|who|policy|according to|describe|evidence|says?|"
+                         r"document|paper|stud(y|ies)|research|claim|support)\b", re.I)
 
 
 class PlanError(ValueError):
@@ -51,13 +51,21 @@ class Plan:
         return list(dict.fromkeys(call.agent for step in self.steps for call in step))
 
 
-def parse_plan(text: str, registry: AgentRegistry, max_steps: int = 3) -> list[list[AgentCall]]:
-    """Validate the planner's JSON (a list of steps, or one step, or one call) into steps of ``AgentCall``."""
+def parse_plan(text: str, registry: AgentRegistry, max_steps: int = 3,
+               notes: list[str] | None = None) -> list[list[AgentCall]]:
+    """Validate the planner's JSON (a list of steps, or one step, or one call) into steps of ``AgentCall``.
+
+    Only the first JSON value counts: small models often go on writing more plans after it. What was ignored
+    (extra text, repeated calls) is appended to ``notes``.
+    """
+    notes = notes if notes is not None else []
     body = re.sub(r"^```(?:json)?\s*|\s*```$", "", (text or "").strip())
     try:
-        data = json.loads(body)
+        data, end = json.JSONDecoder().raw_decode(body)
     except json.JSONDecodeError as exc:
         raise PlanError(f"not JSON ({exc.msg} at char {exc.pos}): {body[:120]!r}") from None
+    if body[end:].strip():
+        notes.append(f"kept the first JSON value and ignored {len(body[end:].strip())} more characters")
     if isinstance(data, dict):
         data = [[data]]
     if not isinstance(data, list) or not data:
@@ -80,6 +88,9 @@ def parse_plan(text: str, registry: AgentRegistry, max_steps: int = 3) -> list[l
                 raise PlanError(f"step {number}: unknown agent {agent!r}; available: {', '.join(registry.names)}")
             if not isinstance(task, str) or not task.strip():
                 raise PlanError(f"step {number}: the task for {agent} is empty")
+            if AgentCall(agent, task.strip()) in parsed:
+                notes.append(f"dropped a repeated call to {agent} in step {number}")
+                continue
             parsed.append(AgentCall(agent, task.strip()))
         steps.append(parsed)
     return steps
@@ -136,7 +147,9 @@ def make_plan(question: str, registry: AgentRegistry, lm: dspy.BaseLM | None = N
     try:
         with dspy.context(lm=lm, adapter=LenientChatAdapter(), track_usage=True):
             raw = Planner()(question=question, agents=registry.catalogue(), feedback=feedback or NO_FEEDBACK).plan
-        return Plan(parse_plan(raw, registry, max_steps), "lm", raw=raw)
+        notes: list[str] = []
+        steps = parse_plan(raw, registry, max_steps, notes)
+        return Plan(steps, "lm", note="; ".join(notes), raw=raw)
     except Exception as exc:  # an unusable plan must not stop the run: route instead, and say why
         fallback = route(question, registry, widen=iteration > 0)
         fallback.note = f"LM plan unusable ({exc}); {fallback.note}"

@@ -30,7 +30,8 @@ class SessionState(TypedDict, total=False):
 
     ``plan`` holds steps of calls (``{"agent", "task"}``); ``step`` is the index of the next step to run and
     ``selected`` the calls the selector chose for it (with ``substituted_for`` when a stand-in was used).
-    ``results`` maps ``i<iteration>.s<step>.<agent>`` to an ``outcome_record``. ``scores`` has one judgement per
+    ``results`` maps ``i<iteration>.s<step>.<agent>`` (``#2`` for a second call to one agent in a step) to an
+    ``outcome_record``. ``scores`` has one judgement per
     iteration. ``events`` are the trace events (``TraceEvent.as_dict``) of the finished nodes, in order.
     """
 
