@@ -54,6 +54,7 @@ lab: setup
 bench: setup
 	$(VENV)/bin/workbench bench lm
 	$(VENV)/bin/workbench bench retrieval --out outputs/bench-retrieval
+	$(VENV)/bin/workbench bench supervisor --out outputs/bench-supervisor
 
 clean:
 	rm -rf $(VENV) data/demo.duckdb .pytest_cache .ruff_cache

@@ -2,7 +2,8 @@
 
 * ``call_with_retry`` awaits a coroutine function under a timeout and retries
   transient failures (``TransientError``, ``TimeoutError``, ``ConnectionError``)
-  with exponential backoff and full jitter, through ``tenacity``.
+  with exponential backoff and full jitter (a plain loop: cheaper per call than
+  tenacity's machinery, which cost more than the orchestration around it).
 * ``CircuitBreaker`` stops calling an agent after ``failure_threshold``
   consecutive failures; after ``reset_after_s`` it lets one trial call through
   (half-open) and closes again when that call succeeds.
@@ -11,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -91,22 +93,19 @@ async def call_with_retry(fn: Callable[[], Awaitable[T]], *, attempts: int = 3, 
     (exponential backoff with full jitter). ``on_retry(attempt, error, wait_s)`` is told of each retry.
     Other errors, and the last failure, propagate unchanged (a timeout as ``TimeoutError``).
     """
-    from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
-    from tenacity.wait import wait_random_exponential
-
     if attempts < 1:
         raise ValueError(f"attempts must be at least 1, got {attempts}")
-
-    def before_sleep(state: RetryCallState) -> None:
-        if on_retry is not None and state.outcome is not None and state.next_action is not None:
-            on_retry(state.attempt_number, state.outcome.exception(), state.next_action.sleep)
-
-    retrying = AsyncRetrying(stop=stop_after_attempt(attempts), reraise=True, sleep=sleep,
-                             wait=wait_random_exponential(multiplier=base_delay_s, max=max_delay_s),
-                             retry=retry_if_exception_type(retry_on), before_sleep=before_sleep)
-    async for attempt in retrying:
-        with attempt:
+    for attempt in range(1, attempts + 1):
+        try:
             if timeout_s is None:
                 return await fn()
-            return await asyncio.wait_for(fn(), timeout_s)
-    raise AssertionError("unreachable: tenacity either returns or re-raises")
+            async with asyncio.timeout(timeout_s):  # no extra task, unlike wait_for
+                return await fn()
+        except retry_on as error:
+            if attempt == attempts:
+                raise
+            wait_s = random.uniform(0, min(max_delay_s, base_delay_s * 2 ** (attempt - 1)))
+            if on_retry is not None:
+                on_retry(attempt, error, wait_s)
+            await sleep(wait_s)
+    raise AssertionError("unreachable: the last attempt returns or raises")

@@ -288,18 +288,30 @@ def test_a_run_killed_after_one_agent_finished_resumes_without_rerunning_it(tmp_
     assert [e.data["resumed"] for e in run_starts] == [False, True]  # the trace spans both processes
 
 
-def test_a_recorded_lm_plans_judges_and_writes_and_every_call_is_traced(tmp_path):
+def test_a_recorded_lm_plans_judges_and_writes_and_every_call_is_traced():
+    """Also the README's "add an agent in a notebook" example: a decorated function, registered on the fly."""
     from conftest import chat_answer, recorded_lm
 
+    import workbench
+
     lm, llama = recorded_lm([
-        chat_answer(plan=json.dumps([[{"agent": "a", "task": "count the rows"}]])),
-        chat_answer(score="0.8", feedback="Complete.", agent_scores=json.dumps({"a": 0.8})),
-        chat_answer(answer="There are 3 rows [a]."),
+        chat_answer(plan=json.dumps([[{"agent": "currency", "task": "100 USD in EUR"}]])),
+        chat_answer(score="0.8", feedback="Complete.", agent_scores="currency: 0.8"),
+        chat_answer(answer="100 USD is 92 EUR [currency]."),
     ], prompt_tokens=123)
-    result = Supervisor([sleeper("a")], lm=lm, sessions=":memory:").run("How many rows?")
-    assert result.plan_source == "lm" and result.plan == [[{"agent": "a", "task": "count the rows"}]]
-    assert result.score == 0.8 and result.answer == "There are 3 rows [a]."
+    sup = workbench.Supervisor([sleeper("a")], lm=lm, sessions=":memory:")
+
+    @workbench.agent(description="Converts an amount between currencies at today's rate.")
+    def currency(task: str) -> str:
+        return "100 USD = 92.00 EUR"
+
+    sup.registry.register(currency)
+    result = sup.run("What is 100 USD in EUR?")
+    assert "- currency: Converts an amount" in llama.prompt(0)  # the planner was shown the new agent
+    assert result.plan_source == "lm" and result.plan == [[{"agent": "currency", "task": "100 USD in EUR"}]]
+    assert result.score == 0.8 and result.answer == "100 USD is 92 EUR [currency]."
+    assert result.scores[0]["agent_scores"] == {"currency": 0.8}
     calls = result.lm_calls()
     assert list(calls["node"]) == ["plan", "evaluate", "answer"]
     assert (calls["prompt_tokens"] == 123).all() and (calls["elapsed_ms"] >= 0).all()
-    assert "count the rows" in llama.prompt(1)  # the judge saw the agent's evidence
+    assert "100 USD = 92.00 EUR" in llama.prompt(1)  # the judge saw the agent's evidence

@@ -143,7 +143,8 @@ class StepExecutor:
         limit_s = self.step_timeout_s if limit_s is None else limit_s
         outcome = AgentOutcome(call.agent, call.task, substituted_for=call.substituted_for)
         try:
-            await asyncio.wait_for(self._run_one(call, outcome, trace), limit_s)
+            async with asyncio.timeout(limit_s):
+                await self._run_one(call, outcome, trace)
         except TimeoutError:
             outcome.error = f"the step's time limit of {limit_s} s ran out first (attempts: {outcome.attempts})"
             outcome.error_kind = "timeout"

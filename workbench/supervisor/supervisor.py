@@ -163,31 +163,30 @@ class Supervisor:
     # internals -----------------------------------------------------------------------------------------------
 
     async def _drive(self, question: str | None, session_id: str, stored: Any) -> RunResult:
-        result: RunResult | None = None
-        async for event in self._stream(question, session_id, stored, queue=False):
-            result = event.data.get("result") if event.kind == "run_end" else result
-        assert result is not None
-        return result
+        """Run to the end in the caller's task (no streaming: no queue, no extra task)."""
+        if stored is not None and not stored.next:  # already finished: nothing to run
+            return self.result(session_id)
+        context = self._context(session_id, stored)
+        token = RUN.set(context)  # LangGraph's tasks copy the context, so every node sees this run
+        try:
+            end = await self._graph_run(question, session_id, context)
+        finally:
+            RUN.reset(token)
+        return end.data["result"]
 
-    async def _stream(self, question: str | None, session_id: str, stored: Any, *,
-                      queue: bool = True) -> AsyncIterator[TraceEvent]:
+    async def _stream(self, question: str | None, session_id: str, stored: Any) -> AsyncIterator[TraceEvent]:
         """Run the graph in its own task, with the run context set, handing events over as they are emitted."""
         if stored is not None and not stored.next:  # already finished: nothing to run
             result = self.result(session_id)
             yield _with_result(Trace(session_id).emit("run_end", "supervisor", ok=True, resumed=True), result)
             return
-        trace = Trace(session_id, _stored_events(stored.values if stored is not None else {}))
-        context = RunContext(trace)
+        context = self._context(session_id, stored)
         loop = asyncio.get_running_loop()
         events: asyncio.Queue[Any] = asyncio.Queue()
-        unsubscribe = trace.subscribe(lambda e: loop.call_soon_threadsafe(events.put_nowait, e)) if queue else None
+        unsubscribe = context.trace.subscribe(lambda e: loop.call_soon_threadsafe(events.put_nowait, e))
         run_context = contextvars.copy_context()
         run_context.run(RUN.set, context)
         task = asyncio.create_task(self._graph_run(question, session_id, context), context=run_context)
-        if unsubscribe is None:
-            event = await task
-            yield event
-            return
         task.add_done_callback(lambda _: loop.call_soon_threadsafe(events.put_nowait, _DONE))
         try:
             while (item := await events.get()) is not _DONE:
@@ -198,6 +197,11 @@ class Supervisor:
             unsubscribe()
             if not task.done():
                 task.cancel()
+
+    @staticmethod
+    def _context(session_id: str, stored: Any) -> RunContext:
+        """A run's context: its trace continues the stored session's events, if any."""
+        return RunContext(Trace(session_id, _stored_events(stored.values if stored is not None else {})))
 
     async def _graph_run(self, question: str | None, session_id: str, context: RunContext) -> TraceEvent:
         trace = context.trace
