@@ -11,10 +11,8 @@ Each run is a real ``Supervisor.arun``: plan → select → two agents in parall
 → evaluate → answer, checkpointed after every node to a SQLite file in
 ``OUTDIR``.
 
-* **overhead**: sequential runs with zero-latency agents in this process;
-  per run, the wall time of ``arun`` (p50/p95), with the default garbage
-  collector and (reported as the headline when ``gc_tuned``) with the
-  collector tuned as below.
+* **overhead**: sequential runs with zero-latency agents in this process
+  (default garbage collector); per run, the wall time of ``arun`` (p50/p95).
 * **concurrency**: 1, 10, 100 and 1,000 sessions started at once with
   100 ms agents, spread over ``workers`` processes (default: one per core),
   each with its own ``Supervisor`` on the same session store. Each worker
@@ -23,7 +21,7 @@ Each run is a real ``Supervisor.arun``: plan → select → two agents in parall
   that raised or recorded an error. With ``gc_tuned`` the workers freeze the
   objects that exist after warm-up and raise the collector's first threshold,
   the usual setting for a Python service with many short-lived objects (the
-  summary says which was used).
+  summary says which was used; ``--default-gc`` turns it off).
 * **peak_rss_mb**: this process's peak resident memory plus each worker's.
 """
 
@@ -48,7 +46,6 @@ DEFAULT_SESSIONS = (1, 10, 100, 1000)
 AGENT_LATENCY_MS = 100.0
 QUESTION = "How many papers per year, and what does the evidence say about the claim?"  # the router calls both
 GC_THRESHOLD = (10_000, 10, 10)
-DEFAULT_GC_THRESHOLD = gc.get_threshold()
 
 
 def scripted_supervisor(latency_s: float, store: str | Path) -> Any:
@@ -81,21 +78,15 @@ def _failed(outcome: Any) -> bool:
     return isinstance(outcome, BaseException) or bool(outcome.errors)
 
 
-async def _overhead(store: Path, runs: int, warmup: int, gc_tuned: bool) -> list[float]:
+async def _overhead(store: Path, runs: int, warmup: int) -> list[float]:
     sup = scripted_supervisor(0.0, store)
     for _ in range(warmup):
         await sup.arun(QUESTION)
-    if gc_tuned:
-        _tune_gc()
     timings = []
-    try:
-        for _ in range(runs):
-            started = time.perf_counter()
-            await sup.arun(QUESTION)
-            timings.append((time.perf_counter() - started) * 1000)
-    finally:
-        if gc_tuned:
-            _untune_gc()
+    for _ in range(runs):
+        started = time.perf_counter()
+        await sup.arun(QUESTION)
+        timings.append((time.perf_counter() - started) * 1000)
     return timings
 
 
@@ -104,11 +95,6 @@ def _tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLD)
-
-
-def _untune_gc() -> None:
-    gc.unfreeze()
-    gc.set_threshold(*DEFAULT_GC_THRESHOLD)
 
 
 def _worker(pipe: Any, store: str, sessions: int, latency_s: float, barrier: Any, gc_tuned: bool) -> None:
@@ -184,26 +170,19 @@ def bench_supervisor(out: str | Path, sessions: Sequence[int] = DEFAULT_SESSIONS
     store = out / "bench-sessions.db"
     for leftover in out.glob("bench-sessions.db*"):
         leftover.unlink()
-    plain = asyncio.run(_overhead(store, runs, warmup=min(20, runs), gc_tuned=False))
-    timings = asyncio.run(_overhead(store, runs, warmup=min(20, runs), gc_tuned=True)) if gc_tuned else plain
+    timings = asyncio.run(_overhead(store, runs, warmup=min(20, runs)))
     summary: dict[str, Any] = {
         "overhead_ms_p50": round(percentile(timings, 0.5), 3),
         "overhead_ms_p95": round(percentile(timings, 0.95), 3),
         "overhead_runs": len(timings),
-        "overhead_ms_p50_default_gc": round(percentile(plain, 0.5), 3),
-        "overhead_ms_p95_default_gc": round(percentile(plain, 0.95), 3),
         "peak_rss_mb": 0.0,
         "concurrency": [],
         "workers": workers, "cpu_count": os.cpu_count(), "gc_tuned": gc_tuned,
-        "gc_threshold": list(GC_THRESHOLD) if gc_tuned else list(DEFAULT_GC_THRESHOLD),
+        "gc_threshold": list(GC_THRESHOLD if gc_tuned else gc.get_threshold()),
         "python": sys.version.split()[0], "agents_per_run": 2, "session_store": "sqlite file",
     }
-    tuned = " (GC tuned)" if gc_tuned else ""
-    say(f"overhead per run (zero-latency agents, {len(timings)} runs){tuned}: p50 {summary['overhead_ms_p50']:.2f} "
-        f"ms, p95 {summary['overhead_ms_p95']:.2f} ms")
-    if gc_tuned:
-        say(f"  with the default GC: p50 {summary['overhead_ms_p50_default_gc']:.2f} ms, "
-            f"p95 {summary['overhead_ms_p95_default_gc']:.2f} ms")
+    say(f"overhead per run (zero-latency agents, {len(timings)} runs): p50 {summary['overhead_ms_p50']:.2f} ms, "
+        f"p95 {summary['overhead_ms_p95']:.2f} ms")
     say(HEADER)
     worker_peak = 0.0
     for count in sessions:
