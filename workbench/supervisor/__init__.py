@@ -1,4 +1,3 @@
-"""The supervisor: plan, select, execute in parallel, evaluate, iterate.
-
-Issue 5 is in progress: the executor, planning and evidence exist so far.
+"""The supervisor: plan, select, execute in parallel, evaluate, iterate, answer (``Supervisor`` in
+``supervisor.py``; the graph in ``graph.py``, its nodes in ``nodes.py``, the session state in ``state.py``).
 """
