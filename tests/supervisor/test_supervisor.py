@@ -315,3 +315,24 @@ def test_a_recorded_lm_plans_judges_and_writes_and_every_call_is_traced():
     assert list(calls["node"]) == ["plan", "evaluate", "answer"]
     assert (calls["prompt_tokens"] == 123).all() and (calls["elapsed_ms"] >= 0).all()
     assert "100 USD = 92.00 EUR" in llama.prompt(1)  # the judge saw the agent's evidence
+
+
+def test_a_table_result_shows_sql_chart_and_rows_and_jupyter_gets_the_chart_as_a_figure(monkeypatch):
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    frame = pd.DataFrame({"day": ["Thur", "Fri", "Sat"], "average_tip": [2.77, 2.73, 2.99]})
+
+    async def sql(task: str):
+        return SimpleNamespace(sql="SELECT day, AVG(tip) FROM tips GROUP BY day", frame=frame, summary="3 rows",
+                               chart_kind="bar", ok=True)
+
+    result = make([FunctionAgent(sql, name="data_analysis", description="SQL")]).run("Average tip per day?")
+    page = result._repr_html_()
+    assert "SELECT day, AVG(tip)" in page and "plotly" in page and "Thur" in page
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    result._ipython_display_()
+    assert [type(x).__name__ for x in shown] == ["HTML", "Figure", "HTML"]  # the chart goes to plotly's renderer
+    assert "SELECT day" in shown[0].data and "Thur" in shown[2].data

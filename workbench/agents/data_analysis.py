@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench.display import parts_html, show
 from workbench.sql.database import Database
 from workbench.sql.text2sql import SQLAttempt, SQLWriter, Text2SQLOptions
 
@@ -56,18 +57,26 @@ class DataAnalysisResult:
         """True when SQL ran and produced the table."""
         return self.frame is not None
 
-    def _repr_html_(self) -> str:
-        parts = [f"<h4>{html.escape(self.question)}</h4>", f"<pre>{html.escape(self.sql or '-')}</pre>"]
+    def _parts(self) -> list[Any]:
+        parts: list[Any] = [f"<h4>{html.escape(self.question)}</h4><pre>{html.escape(self.sql or '-')}</pre>"]
         if not self.ok:
             parts.append(f"<p style='color:#b00'>{self.error_kind}: {html.escape(self.error)}</p>")
         else:
             parts.append(f"<p>{html.escape(self.summary)}</p>")
             if self.figure is not None:
-                parts.append(self.figure.to_html(full_html=False, include_plotlyjs="cdn"))
+                parts.append(self.figure)
             parts.append(self.frame.to_html(max_rows=20, index=False))  # type: ignore[union-attr]
         timing = ", ".join(f"{k} {v:.2f} s" for k, v in self.timings.items())
         parts.append(f"<p><small>{len(self.attempts)} attempt(s); {timing}; tokens {self.tokens}</small></p>")
-        return "".join(parts)
+        return parts
+
+    def _repr_html_(self) -> str:
+        """Static HTML: question, SQL, summary, chart (plotly.js from its CDN), table, attempts and timings."""
+        return parts_html(self._parts())
+
+    def _ipython_display_(self) -> None:
+        """In Jupyter: the same, with the chart drawn by plotly's own renderer (works offline)."""
+        show(self._parts())
 
 
 class DataAnalysisAgent:

@@ -13,6 +13,7 @@ import html
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from workbench.display import parts_html, show
 from workbench.tracing import Trace
 
 if TYPE_CHECKING:
@@ -87,15 +88,17 @@ class RunResult:
         return (f"RunResult({self.session_id!r}, agents={self.agents}, score={score}, iterations={self.iterations}, "
                 f"{self.elapsed_s:.1f} s{state}): {self.answer[:200]!r}")
 
-    def _repr_html_(self) -> str:
+    def _parts(self) -> list[Any]:
+        """What the notebook shows, in order: HTML snippets and plotly figures."""
         score = "-" if self.score is None else f"{self.score:.2f}"
-        parts = [f"<h3>{html.escape(self.question)}</h3>",
-                 f"<p style='font-size:1.1em'>{html.escape(self.answer or '(no answer yet)')}</p>",
-                 f"<p><small>session <code>{html.escape(self.session_id)}</code> · score {score} · "
-                 f"{self.iterations} iteration(s) · plan by {html.escape(self.plan_source)} · "
-                 f"{self.elapsed_s:.1f} s{'' if self.finished else ' · <b>unfinished</b>'}</small></p>"]
+        parts: list[Any] = [
+            f"<h3>{html.escape(self.question)}</h3>",
+            f"<p style='font-size:1.1em'>{html.escape(self.answer or '(no answer yet)')}</p>",
+            f"<p><small>session <code>{html.escape(self.session_id)}</code> · score {score} · "
+            f"{self.iterations} iteration(s) · plan by {html.escape(self.plan_source)} · "
+            f"{self.elapsed_s:.1f} s{'' if self.finished else ' · <b>unfinished</b>'}</small></p>"]
         for key, record in self.records.items():
-            parts.append(self._record_html(key, record))
+            parts.extend(self._record_parts(key, record))
         if self.scores:
             rows = "".join(f"<tr><td>{s['iteration']}</td><td>{s['score']:.2f}</td>"
                            f"<td>{html.escape(', '.join(f'{a} {v:.2f}' for a, v in s['agent_scores'].items()))}</td>"
@@ -109,34 +112,46 @@ class RunResult:
         tokens = sum(int(e.data.get("prompt_tokens", 0)) + int(e.data.get("completion_tokens", 0)) for e in lm)
         parts.append(f"<p><small>{len(self.trace)} trace events, {len(lm)} LM calls, {tokens} tokens; "
                      "<code>.trace.to_dataframe()</code> has them all.</small></p>")
-        return "".join(parts)
+        return parts
 
-    def _record_html(self, key: str, record: dict[str, Any]) -> str:
+    def _repr_html_(self) -> str:
+        """Static HTML (exports, viewers); its charts load plotly.js from the CDN, so they need a network."""
+        return parts_html(self._parts())
+
+    def _ipython_display_(self) -> None:
+        """In Jupyter: the same content, with charts drawn by plotly's own renderer (works offline)."""
+        show(self._parts())
+
+    def _record_parts(self, key: str, record: dict[str, Any]) -> list[Any]:
         stand_in = f" (for {record['substituted_for']})" if record["substituted_for"] else ""
         head = (f"<h4>{html.escape(record['agent'])}{html.escape(stand_in)}: {html.escape(record['task'])}</h4>"
                 f"<p><small>{record['elapsed_ms']:.0f} ms, {record['attempts']} attempt(s)</small></p>")
         if not record["ok"]:
             why = f"{html.escape(record['error_kind'])}: {html.escape(record['error'])}"
-            return head + f"<p style='color:#b00'>{why}</p>"
+            return [head + f"<p style='color:#b00'>{why}</p>"]
         value = self.evidence(key)
         payload = record.get("payload", {})
-        if hasattr(value, "_repr_html_") and not _is_frame(value):
-            return head + value._repr_html_()
         if payload.get("type") == "table":
-            body = f"<pre>{html.escape(payload.get('sql', ''))}</pre>"
-            if _is_frame(value):
+            frame = getattr(value, "frame", value)  # the live DataAnalysisResult, or the rebuilt rows
+            figure = getattr(value, "figure", None)
+            if figure is None and _is_frame(frame):
                 from workbench.agents.charts import choose_chart
 
-                _, figure = choose_chart(value, title=record["task"])
-                if figure is not None:
-                    body += figure.to_html(full_html=False, include_plotlyjs="cdn")
+                _, figure = choose_chart(frame, title=record["task"])
+            parts: list[Any] = [head + f"<pre>{html.escape(payload.get('sql', ''))}</pre>"
+                                f"<p>{html.escape(payload.get('summary', ''))}</p>"]
+            if figure is not None:
+                parts.append(figure)
+            if _is_frame(frame):
                 total = payload.get("n_rows", 0)
-                shown = "" if total <= len(value) else f" (first {len(value)} of {total})"
-                body += value.to_html(max_rows=20, index=False) + f"<p><small>rows{shown}</small></p>"
-            return head + body
+                shown = "" if total <= len(frame) else f" (first {len(frame)} of {total})"
+                parts.append(frame.to_html(max_rows=20, index=False) + f"<p><small>rows{shown}</small></p>")
+            return parts
+        if hasattr(value, "_repr_html_") and not _is_frame(value):
+            return [head + value._repr_html_()]
         if _is_frame(value):
-            return head + value.to_html(max_rows=20, index=False)
-        return head + f"<pre>{html.escape(str(value))}</pre>"
+            return [head + value.to_html(max_rows=20, index=False)]
+        return [head + f"<pre>{html.escape(str(value))}</pre>"]
 
 
 def _is_frame(value: Any) -> bool:
