@@ -55,6 +55,14 @@ def _parser() -> argparse.ArgumentParser:
     link.add_argument("--db-dir", required=True, help="folder holding <db_id>/<db_id>.sqlite")
     link.add_argument("--fraction", type=float, default=0.5, help="token budget as a share of the full schema")
 
+    jdg = ev_sub.add_parser("judge", help="pairwise judge accuracy and positional consistency (LLMBar format)")
+    jdg.add_argument("--pairs", required=True, help="JSON list of {input, output_1, output_2, label}")
+    jdg.add_argument("--out", required=True, help="output folder for results.jsonl and summary.json")
+    jdg.add_argument("--lm", help="model (default: WORKBENCH_LM)")
+    jdg.add_argument("--limit", type=int, help="judge only the first N pairs")
+    jdg.add_argument("--no-cache", action="store_true", help="turn DSPy's response cache off")
+    jdg.add_argument("--no-log", action="store_true", help="do not log to MLflow")
+
     ret = ev_sub.add_parser("retrieval", help="nDCG@10, Recall@100, MRR@10 and latency on BEIR-format files")
     ret.add_argument("--corpus", required=True, help="BEIR corpus.jsonl")
     ret.add_argument("--queries", required=True, help="BEIR queries.jsonl")
@@ -162,6 +170,16 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     if args.eval == "retrieval":
         return _eval_retrieval(args)
+    if args.eval == "judge":
+        from workbench.evaluation.judge_eval import evaluate_judge
+
+        s = evaluate_judge(args.pairs, args.out, lm=args.lm, limit=args.limit, cache=not args.no_cache,
+                           log=not args.no_log)
+        print(f"accuracy {s['accuracy']:.3f} over {s['verdicts']} verdicts ({s['n']} pairs, both orders; chance "
+              f"0.5); consistency {s['consistency']:.3f}; both orders right {s['both_correct']:.3f}; first position "
+              f"picked {s['first_position_rate']}; unparsed {s['unparsed']}")
+        print(f"seconds per verdict p50 {s['seconds_p50']}, p95 {s['seconds_p95']}; wrote {args.out}/summary.json")
+        return 0
     if args.eval == "linking":
         from workbench.evaluation.linking_eval import evaluate_linking
 
