@@ -58,6 +58,7 @@ def test_demo_attempts_no_network_and_prints_no_warnings(tmp_path):
     attempts = [json.loads(line) for line in net_log.read_text().splitlines()] if net_log.exists() else []
     assert attempts == [], f"network access attempted: {attempts}"
     assert out.stdout.count("=== [") == 3, out.stdout + out.stderr  # the SQL, retrieval and mixed questions
+    assert "3 of 3 questions answered from agent evidence" in out.stdout, out.stdout
     assert "Logged MLflow run" in out.stdout, out.stderr
     noisy = [line for line in out.stderr.splitlines() if any(word in line.lower() for word in SUSPICIOUS)]
     assert noisy == [], out.stderr
