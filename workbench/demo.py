@@ -127,6 +127,8 @@ def describe(event: TraceEvent) -> str:
         cut = ", cut off at the token limit" if d.get("truncated") else ""
         return (f"    LM call in {d.get('node', '?')}: {d.get('prompt_tokens', 0)} + "
                 f"{d.get('completion_tokens', 0)} tokens{took}{cut}")
+    if event.kind == "cache_hit":
+        return f"    LM answer in {d.get('node', '?')} from DSPy's cache{took}"
     if event.kind == "error":
         return f"  ! {event.name}: {d.get('error', '')}"
     return ""

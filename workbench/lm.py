@@ -366,6 +366,8 @@ def load_lm(name: str | None = None, *, settings: Settings | None = None, progre
     """
     import dspy
 
+    from workbench.lm_events import attach
+
     settings = settings or get_settings()
     name = name or settings.lm
     common: dict[str, Any] = {"temperature": settings.lm_temperature, "max_tokens": settings.lm_max_tokens,
@@ -373,18 +375,23 @@ def load_lm(name: str | None = None, *, settings: Settings | None = None, progre
     if not is_local(name):
         if settings.lm_api_base:
             common["api_base"] = settings.lm_api_base
-        return dspy.LM(name, **common)
+        return attach(dspy.LM(name, **common))
     path = model_path(name, cache_dir=settings.cache_dir, progress=progress)
     spec = REGISTRY.get(name)
     identity = f"{spec.name}-{spec.sha256[:12]}" if spec else f"{path.stem}-{path.stat().st_size}"
     engine = LlamaCppEngine(
         path, n_ctx=settings.lm_context, n_threads=settings.threads, timeout_s=settings.lm_timeout_s
     )
-    return dspy.LM(f"local/{identity}", engine=engine, async_engine=AsyncLlamaCppEngine(engine), **common)
+    return attach(dspy.LM(f"local/{identity}", engine=engine, async_engine=AsyncLlamaCppEngine(engine), **common))
 
 
 def resolve_lm(lm: dspy.BaseLM | str | None, *, settings: Settings | None = None, cache: bool = True) -> dspy.BaseLM:
-    """``lm`` itself when it is already a DSPy LM, else ``load_lm(lm)`` (a name, or None for the setting)."""
+    """``lm`` itself when it is already a DSPy LM, else ``load_lm(lm)`` (a name, or None for the setting).
+
+    Either way the LM reports its cache hits and API calls to the current trace (``workbench.lm_events``).
+    """
     import dspy
 
-    return lm if isinstance(lm, dspy.BaseLM) else load_lm(lm, settings=settings, cache=cache)
+    from workbench.lm_events import attach
+
+    return attach(lm) if isinstance(lm, dspy.BaseLM) else load_lm(lm, settings=settings, cache=cache)

@@ -110,7 +110,9 @@ class RunResult:
             parts.append(f"<h4 style='color:#b00'>Errors</h4><ul>{items}</ul>")
         lm = self.trace.of_kind("lm_call")
         tokens = sum(int(e.data.get("prompt_tokens", 0)) + int(e.data.get("completion_tokens", 0)) for e in lm)
-        parts.append(f"<p><small>{len(self.trace)} trace events, {len(lm)} LM calls, {tokens} tokens; "
+        cached = len(self.trace.of_kind("cache_hit"))
+        from_cache = f" ({cached} more answered from the cache)" if cached else ""
+        parts.append(f"<p><small>{len(self.trace)} trace events, {len(lm)} LM calls{from_cache}, {tokens} tokens; "
                      "<code>.trace.to_dataframe()</code> has them all.</small></p>")
         return parts
 
