@@ -74,6 +74,18 @@ _loaded: dict[tuple[str, int, int, int], tuple[Any, threading.Lock]] = {}
 _loaded_lock = threading.Lock()
 
 
+def trace_prompt(messages: Sequence[Any]) -> str:
+    """Chat messages as one text for a trace event: ``[role] content`` blocks, the last ``TRACE_TEXT_CHARS``."""
+    text = "\n\n".join(f"[{m.get('role', '')}] {m.get('content', '')}" for m in messages if isinstance(m, dict))
+    return text[-TRACE_TEXT_CHARS:]
+
+
+def prediction_tokens(prediction: Any) -> dict[str, int]:
+    """Prompt and completion tokens a DSPy prediction used (tracked with ``track_usage=True``), over all LMs."""
+    usage = prediction.get_lm_usage() or {}
+    return {k: int(sum(u.get(k, 0) or 0 for u in usage.values())) for k in ("prompt_tokens", "completion_tokens")}
+
+
 def _shared_llama(path: str, n_ctx: int, n_threads: int, n_batch: int) -> tuple[Any, threading.Lock]:
     """One llama.cpp model per (file, context, threads, batch) per process, with the lock that serialises it."""
     key = (path, n_ctx, n_threads, n_batch)
@@ -213,10 +225,9 @@ class LlamaCppEngine:
         trace = current_trace()
         if trace is None:
             return
-        text = "\n\n".join(f"[{m.get('role', '')}] {m.get('content', '')}" for m in prompt)
         trace.emit("lm_call", Path(self.model_path).stem, elapsed_ms=seconds * 1000, purpose=purpose,
                    prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, truncated=truncated,
-                   prompt=text[-TRACE_TEXT_CHARS:], completion=completion[:TRACE_TEXT_CHARS])
+                   prompt=trace_prompt(prompt), completion=completion[:TRACE_TEXT_CHARS])
 
     def first_token_logprobs(self, messages: list[dict[str, str]], words: Sequence[str]) -> dict[str, float]:
         """Log-probability of each word's first token as the first token of the reply to chat ``messages``.

@@ -20,9 +20,9 @@ from typing import Any
 
 from dspy.utils.callback import BaseCallback
 
+from workbench.lm import TRACE_TEXT_CHARS, LlamaCppEngine, trace_prompt
 from workbench.tracing import current_trace
 
-TRACE_TEXT_CHARS = 4000
 _CLAIMED = "workbench_traced"
 _SCAN = 64  # history entries searched for a call's own entry
 
@@ -57,13 +57,11 @@ class TraceLMCalls(BaseCallback):
         model = str(getattr(instance, "model", type(instance).__name__))
         if not usage:  # DSPy answered from its cache: no tokens were spent
             trace.emit("cache_hit", model, elapsed_ms=elapsed_ms, cache="dspy", completion=completion)
-        elif not _is_local(instance):
-            prompt = "\n\n".join(f"[{m.get('role', '')}] {m.get('content', '')}"
-                                 for m in entry.get("messages") or [] if isinstance(m, dict))
+        elif not isinstance(getattr(instance, "engine", None), LlamaCppEngine):  # the engine reported it
             trace.emit("lm_call", model, elapsed_ms=elapsed_ms, purpose="complete",
                        prompt_tokens=int(usage.get("prompt_tokens") or 0),
                        completion_tokens=int(usage.get("completion_tokens") or 0), truncated=None,
-                       prompt=prompt[-TRACE_TEXT_CHARS:], completion=completion)
+                       prompt=trace_prompt(entry.get("messages") or []), completion=completion)
 
     def _claim(self, instance: Any, outputs: Any) -> dict[str, Any] | None:
         """The newest unclaimed history entry of ``instance`` with these outputs, now claimed."""
@@ -84,12 +82,6 @@ def attach(lm: Any) -> Any:
     if isinstance(callbacks, list) and not any(isinstance(c, TraceLMCalls) for c in callbacks):
         callbacks.append(_CALLBACK)
     return lm
-
-
-def _is_local(instance: Any) -> bool:
-    from workbench.lm import LlamaCppEngine
-
-    return isinstance(getattr(instance, "engine", None), LlamaCppEngine)
 
 
 def _text(outputs: Any) -> str:

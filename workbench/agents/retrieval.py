@@ -99,7 +99,6 @@ class InformationRetrievalAgent:
     def __init__(self, index: HybridIndex | Corpus | str | Path, *, k: int = 5, method: str = "hybrid",
                  reranker: Reranker | str | None = None, token_budget: int = 1500,
                  config: RetrievalConfig | None = None, about: str = "") -> None:
-        self.about = about
         from workbench.retrieval.rerank import make_reranker
 
         self.index = _as_index(index, config)
@@ -108,6 +107,7 @@ class InformationRetrievalAgent:
         self.reranker = reranker if reranker is not None and not isinstance(reranker, str) else make_reranker(
             reranker)
         self.token_budget = token_budget
+        self.about = about
 
     @property
     def description(self) -> str:

@@ -26,6 +26,8 @@ from typing import Any
 from workbench.config import Settings, get_settings
 from workbench.evaluation.stats import percentile
 
+NO_TOKENS = {"prompt_tokens": 0, "completion_tokens": 0}
+
 
 @dataclass(frozen=True)
 class Pair:
@@ -63,7 +65,7 @@ def evaluate_judge(pairs: str | Path | list[Pair], out: str | Path, *, lm: Any =
     import dspy
     from tqdm.auto import tqdm
 
-    from workbench.lm import resolve_lm
+    from workbench.lm import prediction_tokens, resolve_lm
     from workbench.programs.adapter import LenientChatAdapter
     from workbench.programs.pairwise import VERSION, PairwiseJudge
 
@@ -88,12 +90,12 @@ def evaluate_judge(pairs: str | Path | list[Pair], out: str | Path, *, lm: Any =
                 with dspy.context(lm=model, adapter=LenientChatAdapter(), track_usage=True):
                     try:
                         verdict = judge(instruction=pair.input, output_1=first, output_2=second)
-                        choice, raw, usage = verdict.better, verdict.raw, verdict.get_lm_usage() or {}
+                        choice, raw, tokens = verdict.better, verdict.raw, prediction_tokens(verdict)
                     except Exception as exc:  # an unparsable or failed call is a wrong verdict, kept with why
-                        choice, raw, usage = None, f"{type(exc).__name__}: {exc}", {}
+                        choice, raw, tokens = None, f"{type(exc).__name__}: {exc}", dict(NO_TOKENS)
                 picked = None if choice is None else (3 - choice if flipped else choice)  # in the pair's numbering
                 verdicts.append({"picked": picked, "raw": raw[:200], "first_shown": choice == 1,
-                                 "seconds": round(time.perf_counter() - t, 3), "tokens": _tokens(usage)})
+                                 "seconds": round(time.perf_counter() - t, 3), "tokens": tokens})
             picked = [v["picked"] for v in verdicts]
             record = {"index": i, "label": pair.label, "picked": picked,
                       "correct": [p == pair.label for p in picked],
@@ -109,10 +111,6 @@ def evaluate_judge(pairs: str | Path | list[Pair], out: str | Path, *, lm: Any =
     if log:
         _log(summary, out, settings)
     return summary
-
-
-def _tokens(usage: dict[str, Any]) -> dict[str, int]:
-    return {k: int(sum(u.get(k, 0) or 0 for u in usage.values())) for k in ("prompt_tokens", "completion_tokens")}
 
 
 def _summary(records: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:

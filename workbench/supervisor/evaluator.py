@@ -52,14 +52,13 @@ class LMJudge:
             return Judgement(0.0, f"No agent returned usable evidence ({errors}).", failed, "rule")
         import dspy
 
+        from workbench.lm import prediction_tokens
         from workbench.programs.adapter import LenientChatAdapter
         from workbench.programs.judge import Judge
 
         with dspy.context(lm=self.lm, adapter=LenientChatAdapter(), track_usage=True):
             verdict = Judge()(question=question, evidence=join_evidence([r["evidence"] for r in records]))
-        usage = verdict.get_lm_usage() or {}
-        tokens = {k: int(sum(u.get(k, 0) or 0 for u in usage.values())) for k in ("prompt_tokens",
-                                                                                  "completion_tokens")}
+        tokens = prediction_tokens(verdict)
         scores = {r["agent"]: verdict.agent_scores.get(r["agent"], verdict.score) for r in usable}
         return Judgement(verdict.score, verdict.feedback, {**scores, **failed}, "lm", tokens)
 

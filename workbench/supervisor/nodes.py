@@ -60,18 +60,17 @@ async def call_component(fn: Callable[..., Any], *args: Any) -> Any:
     return await asyncio.to_thread(fn, *args)
 
 
+@dataclass
 class Nodes:
     """The node functions and routing rules of one supervisor (see the module docstring)."""
 
-    def __init__(self, registry: AgentRegistry, executor: StepExecutor, *, planner: Planner, judge: Judge,
-                 writer: Writer, threshold: float, max_iterations: int) -> None:
-        self.registry = registry
-        self.executor = executor
-        self.planner = planner
-        self.judge = judge
-        self.writer = writer
-        self.threshold = threshold
-        self.max_iterations = max_iterations
+    registry: AgentRegistry
+    executor: StepExecutor
+    planner: Planner
+    judge: Judge
+    writer: Writer
+    threshold: float
+    max_iterations: int
 
     @staticmethod
     def wrap(name: str, fn: Callable[[Any, Trace], Awaitable[dict[str, Any]]]
