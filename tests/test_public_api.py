@@ -15,7 +15,8 @@ EXPECTED = {
     "list_models", "load_lm", "model_path", "run_demo", "DataAnalysisAgent", "DataAnalysisResult", "Text2SQLOptions",
     "evaluate_text2sql", "Corpus", "Document", "HybridIndex", "IndexMismatchError", "InformationRetrievalAgent",
     "RetrievalConfig", "RetrievalResult", "SearchResult", "evaluate_retrieval", "Agent", "AgentRegistry", "agent",
-    "Supervisor", "SessionNotFoundError", "RunResult", "Trace", "TraceEvent",
+    "Supervisor", "SessionNotFoundError", "RunResult", "Trace", "TraceEvent", "evaluate_judge", "optimize_text2sql",
+    "optimize_judge", "run_experiment", "compare_experiment", "ExperimentRun", "Comparison",
 }
 
 

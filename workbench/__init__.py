@@ -63,17 +63,26 @@ _LAZY = {
     "RunResult": "workbench.supervisor.result",
     "Trace": "workbench.tracing",
     "TraceEvent": "workbench.tracing",
+    "evaluate_judge": "workbench.evaluation.judge_eval",
+    "optimize_text2sql": "workbench.optimize.text2sql",
+    "optimize_judge": "workbench.optimize.judge",
+    "run_experiment": "workbench.experiments.runner",
+    "compare_experiment": "workbench.experiments.compare",
+    "ExperimentRun": "workbench.experiments.runner",
+    "Comparison": "workbench.experiments.compare",
 }
 
 __all__ = [
     "Agent",
     "AgentRegistry",
     "Answer",
+    "Comparison",
     "Corpus",
     "DataAnalysisAgent",
     "DataAnalysisResult",
     "Database",
     "Document",
+    "ExperimentRun",
     "HybridIndex",
     "IndexMismatchError",
     "InformationRetrievalAgent",
@@ -98,14 +107,19 @@ __all__ = [
     "agent",
     "ask",
     "check_sql",
+    "compare_experiment",
     "configure",
+    "evaluate_judge",
     "evaluate_retrieval",
     "evaluate_text2sql",
     "get_settings",
     "list_models",
     "load_lm",
     "model_path",
+    "optimize_judge",
+    "optimize_text2sql",
     "run_demo",
+    "run_experiment",
 ]
 
 if TYPE_CHECKING:
@@ -114,10 +128,15 @@ if TYPE_CHECKING:
     from workbench.agents.retrieval import InformationRetrievalAgent, RetrievalResult
     from workbench.answer import Answer, ask
     from workbench.demo import run_demo
+    from workbench.evaluation.judge_eval import evaluate_judge
     from workbench.evaluation.retrieval_eval import evaluate_retrieval
     from workbench.evaluation.text2sql_eval import evaluate_text2sql
+    from workbench.experiments.compare import Comparison, compare_experiment
+    from workbench.experiments.runner import ExperimentRun, run_experiment
     from workbench.lm import LlamaCppEngine, load_lm
     from workbench.models import ModelError, list_models, model_path
+    from workbench.optimize.judge import optimize_judge
+    from workbench.optimize.text2sql import optimize_text2sql
     from workbench.programs.text2sql import Text2SQL
     from workbench.retrieval.corpus import Corpus, Document
     from workbench.retrieval.index import HybridIndex, IndexMismatchError, RetrievalConfig, SearchResult

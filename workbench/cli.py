@@ -1,10 +1,12 @@
-"""The ``workbench`` command line: ``ask``, ``models``, ``demo``, ``eval``, ``convert`` and ``bench``."""
+"""The ``workbench`` command line: ``ask``, ``models``, ``demo``, ``eval``, ``optimize``, ``experiment``, ``convert``
+and ``bench``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import workbench
 
@@ -46,6 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     t2s.add_argument("--candidates", type=int, default=1, help="self-consistency candidates (1 = off)")
     t2s.add_argument("--cot", action="store_true", help="chain of thought before the SQL")
     t2s.add_argument("--no-duckdb", action="store_true", help="skip the DuckDB portability run")
+    chosen = t2s.add_mutually_exclusive_group()
+    chosen.add_argument("--compiled", metavar="FILE", help="use this compiled (optimised) program")
+    chosen.add_argument("--zero-shot", action="store_true",
+                        help="ignore the compiled program saved for the LM and use the zero-shot one")
     t2s.add_argument("--no-cache", action="store_true",
                      help="turn DSPy's response cache off, so every answer is generated and timings are real")
     t2s.add_argument("--no-log", action="store_true", help="do not log to MLflow")
@@ -78,6 +84,41 @@ def _parser() -> argparse.ArgumentParser:
     ret.add_argument("--no-index-cache", action="store_true", help="always rebuild the index (and do not store it)")
     ret.add_argument("--no-cache", action="store_true", help="turn DSPy's response cache off for an LM reranker")
     ret.add_argument("--no-log", action="store_true", help="do not log to MLflow")
+
+    opt = sub.add_parser("optimize", help="tune a program with a DSPy optimiser and save it (programs/compiled/)")
+    opt_sub = opt.add_subparsers(dest="optimize", required=True, metavar="PROGRAM")
+    ot = opt_sub.add_parser("text2sql", help="train on some Spider-format databases, report EX on the others "
+                            "before and after, save, and re-check in a fresh process")
+    ot.add_argument("--trainset", required=True, nargs="+", help="Spider-format question files (split by database)")
+    ot.add_argument("--db-dir", required=True, help="folder holding <db_id>/<db_id>.sqlite")
+    ot.add_argument("--eval-dbs", help="comma-separated databases to hold out (default: a seeded half)")
+    ot.add_argument("--eval-limit", type=int, help="evaluate only the first N held-out questions")
+    ot.add_argument("--val-size", type=int, default=30, help="training questions kept to score candidates")
+    ot.add_argument("--cot", action="store_true", help="optimise the chain-of-thought variant")
+    ot.add_argument("--no-recheck", action="store_true", help="skip the fresh-process re-evaluation")
+    oj = opt_sub.add_parser("judge", help="tune the pairwise judge on LLMBar-format pairs; accuracy on held-out "
+                            "pairs (both orders) before and after")
+    oj.add_argument("--pairs", required=True, help="JSON list of {input, output_1, output_2, label}")
+    oj.add_argument("--train-size", type=int, default=40, help="pairs to train on; the rest are held out")
+    for parser_ in (ot, oj):
+        parser_.add_argument("--optimizer", default="bootstrap", choices=["bootstrap", "mipro", "gepa"])
+        parser_.add_argument("--lm", help="model (default: WORKBENCH_LM)")
+        parser_.add_argument("--budget", type=int, help="most LM calls the optimisation may make")
+        parser_.add_argument("--demos", type=int, default=3, help="demonstrations per program")
+        parser_.add_argument("--candidates", type=int, default=4, help="candidate programs (bootstrap, mipro)")
+        parser_.add_argument("--seed", type=int, default=0, help="seed of the split and the search")
+        parser_.add_argument("--out", required=True, help="output folder (splits, evaluations, summary.json)")
+        parser_.add_argument("--no-log", action="store_true", help="do not log the evaluations to MLflow")
+
+    exp = sub.add_parser("experiment", help="run a YAML grid of evaluations as nested MLflow runs; compare them")
+    exp_sub = exp.add_subparsers(dest="experiment", required=True, metavar="ACTION")
+    er = exp_sub.add_parser("run", help="run every cell of experiments/NAME.yaml")
+    er.add_argument("spec", help="the experiment spec (YAML)")
+    er.add_argument("--out", help="output folder (default: outputs/experiments/NAME)")
+    ec = exp_sub.add_parser("compare", help="the latest run's cells side by side, a chart, the best variant")
+    ec.add_argument("name", help="the experiment's name (its spec's `name`)")
+    ec.add_argument("--parent", help="a parent run id (default: the latest)")
+    ec.add_argument("--out", help="folder for comparison.csv and chart.html (default: outputs/experiments/NAME)")
 
     conv = sub.add_parser("convert", help="convert datasets into the formats the evaluations read")
     conv_sub = conv.add_subparsers(dest="convert", required=True, metavar="FORMAT")
@@ -134,6 +175,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 1 if failed else 0
     if args.command == "eval":
         return _eval(args)
+    if args.command == "experiment":
+        return _experiment(args)
+    if args.command == "optimize":
+        return _optimize(args)
     if args.command == "convert":
         from workbench.evaluation.beir import squad_to_beir
 
@@ -195,7 +240,7 @@ def _eval(args: argparse.Namespace) -> int:
                               row_limit=EVAL_ROW_LIMIT, timeout_s=GOLD_TIMEOUT_S)
     summary = evaluate_text2sql(args.questions, args.db_dir, args.out, lm=args.lm, limit=args.limit, seed=args.seed,
                                 options=options, duckdb=not args.no_duckdb, cache=not args.no_cache,
-                                log=not args.no_log)
+                                compiled=args.compiled or (False if args.zero_shot else None), log=not args.no_log)
     hardness = ", ".join(f"{h} {v:.3f}" for h, v in summary["ex_by_hardness"].items())
     print(f"EX {summary['ex']:.3f} on {summary['n']} questions ({hardness})")
     if "ex_duckdb" in summary:
@@ -203,7 +248,50 @@ def _eval(args: argparse.Namespace) -> int:
     p50, p95 = summary["seconds_p50"], summary["seconds_p95"]
     cached = " (DSPy cache on: cached answers take no time)" if summary["lm_cache"] else ""
     print(f"seconds per question p50 {p50}, p95 {p95}; wall {summary['wall_s']} s{cached}")
-    print(f"errors: {summary['errors_by_kind']}; wrote {args.out}/summary.json")
+    print(f"program: {summary['compiled'] or 'zero-shot'}; errors: {summary['errors_by_kind']}; "
+          f"wrote {args.out}/summary.json")
+    return 0
+
+
+def _experiment(args: argparse.Namespace) -> int:
+    from workbench.experiments import compare_experiment, run_experiment
+
+    if args.experiment == "run":
+        run = run_experiment(args.spec, out=args.out)
+        print(run)
+        return 0 if all(r.status == "done" for r in run.results) else 1
+    comparison = compare_experiment(args.name, parent_run_id=args.parent)
+    out = Path(args.out) if args.out else workbench.get_settings().home / "outputs" / "experiments" / args.name
+    out.mkdir(parents=True, exist_ok=True)
+    comparison.frame.to_csv(out / "comparison.csv", index=False)
+    comparison.figure.write_html(out / "chart.html", include_plotlyjs=True)
+    columns = ["kind", "variant", "method", "lm", "dataset", "sample", "score_name", "score", "wall_s", "status"]
+    print(comparison.frame[columns].to_string(index=False))
+    for kind, row in comparison.best.items():
+        print(f"best {kind}: {row['variant']} ({row['score_name']} {row['score']:.3f})")
+    print(f"wrote {out / 'comparison.csv'} and {out / 'chart.html'} (parent run {comparison.parent_run_id})")
+    return 0
+
+
+def _optimize(args: argparse.Namespace) -> int:
+    common = {"optimizer": args.optimizer, "lm": args.lm, "budget": args.budget, "demos": args.demos,
+              "candidates": args.candidates, "seed": args.seed, "log": not args.no_log}
+    if args.optimize == "judge":
+        from workbench.optimize.judge import optimize_judge
+
+        s = optimize_judge(args.pairs, args.out, train_size=args.train_size, **common)
+        print(f"held-out accuracy {s['accuracy_zero_shot']:.3f} -> {s['accuracy_optimized']:.3f}, consistency "
+              f"{s['consistency_zero_shot']:.3f} -> {s['consistency_optimized']:.3f} on {s['n_eval']} pairs "
+              f"(both orders; chance 0.5); wrote {args.out}/summary.json")
+        return 0
+    from workbench.optimize.text2sql import optimize_text2sql
+
+    eval_dbs = args.eval_dbs.split(",") if args.eval_dbs else None
+    s = optimize_text2sql(args.trainset, args.db_dir, args.out, chain_of_thought=args.cot, eval_dbs=eval_dbs,
+                          eval_limit=args.eval_limit, val_size=args.val_size, recheck=not args.no_recheck, **common)
+    reloaded = f", reloaded in a fresh process {s['ex_reloaded']:.3f}" if "ex_reloaded" in s else ""
+    print(f"EX on held-out databases {', '.join(s['eval_dbs'])} ({s['n_eval']} questions): zero-shot "
+          f"{s['ex_zero_shot']:.3f}, optimised {s['ex_optimized']:.3f}{reloaded}; wrote {args.out}/summary.json")
     return 0
 
 

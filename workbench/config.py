@@ -69,6 +69,8 @@ class Settings:
         step_timeout_s: Limit of one plan step (all its agents, retries included).
         sessions_db: SQLite file where supervisor sessions are checkpointed;
             empty means ``<home>/sessions.db``; ``:memory:`` keeps none.
+        use_compiled: Load the optimised (compiled) text2sql program saved
+            for the LM in use, when one exists (``workbench optimize``).
     """
 
     lm: str = "qwen2.5-coder-1.5b"
@@ -92,6 +94,7 @@ class Settings:
     agent_timeout_s: float = 180.0
     step_timeout_s: float = 400.0
     sessions_db: str = ""
+    use_compiled: bool = True
 
     def __post_init__(self) -> None:
         for f in fields(self):

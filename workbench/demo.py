@@ -141,8 +141,8 @@ def _score(result: RunResult) -> str:
 def _log(results: list[RunResult], kinds: list[str], lm_name: str, settings: Settings) -> None:
     import mlflow
 
-    from workbench.experiments import log_records, start_run
     from workbench.programs.judge import VERSION as JUDGE_VERSION
+    from workbench.tracking import log_records, start_run
 
     lm_calls = [e for r in results for e in r.trace.of_kind("lm_call")]
     scores = [r.score for r in results if r.score is not None]

@@ -79,3 +79,28 @@ def test_a_state_that_does_not_fit_the_modules_layout_is_refused_not_loaded_zero
     path = save_compiled(_optimised(), _meta(variant="cot"), tmp_path)  # a Predict state labelled as CoT
     with pytest.raises(CompiledProgramError, match="differently built program"):
         load_compiled(Text2SQL(chain_of_thought=True), path, program="text2sql", version=VERSION, variant="cot")
+
+
+def test_the_pipeline_loads_the_program_compiled_for_its_lm_unless_told_not_to(tmp_path, spider_db, monkeypatch):
+    from conftest import chat_answer, recorded_lm
+
+    from workbench.sql.database import Database
+    from workbench.sql.text2sql import SQLWriter
+
+    monkeypatch.setattr("workbench.programs.compiled.COMPILED_DIR", tmp_path)
+    save_compiled(_optimised(), _meta(lm="local/recorded"), tmp_path)
+    lm, llama = recorded_lm(chat_answer(sql="SELECT count(*) FROM singer"))
+
+    writer = SQLWriter(Database.open(spider_db), lm=lm)
+    assert writer("How many singers are there?").ok
+    assert writer.compiled_meta.optimizer == "bootstrap"
+    assert DEMO["question"] in llama.prompt() and "Count with COUNT(*)" in llama.prompt()
+
+    zero = SQLWriter(Database.open(spider_db), lm=lm, compiled=False)
+    assert zero("How many singers are there?").ok
+    assert zero.compiled_meta is None and DEMO["question"] not in llama.prompt()
+
+    other, other_llama = recorded_lm(chat_answer(sql="SELECT count(*) FROM singer"))
+    other.model = "local/another-model"  # compiled programs are filed per LM: none for this one
+    assert SQLWriter(Database.open(spider_db), lm=other)("How many singers are there?").ok
+    assert DEMO["question"] not in other_llama.prompt()

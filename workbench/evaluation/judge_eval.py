@@ -59,9 +59,13 @@ def load_pairs(path: str | Path) -> list[Pair]:
 
 
 def evaluate_judge(pairs: str | Path | list[Pair], out: str | Path, *, lm: Any = None, limit: int | None = None,
-                   cache: bool = True, settings: Settings | None = None, log: bool = True,
+                   cache: bool = True, program: Any = None, settings: Settings | None = None, log: bool = True,
                    progress: bool = True) -> dict[str, Any]:
-    """Judge every pair in both orders with the pairwise judge on ``lm``; write and return the summary."""
+    """Judge every pair in both orders with the pairwise judge on ``lm``; write and return the summary.
+
+    ``program`` replaces the zero-shot ``PairwiseJudge`` (e.g. an optimised one); the summary's ``compiled``
+    says whether it had demonstrations.
+    """
     import dspy
     from tqdm.auto import tqdm
 
@@ -78,7 +82,7 @@ def evaluate_judge(pairs: str | Path | list[Pair], out: str | Path, *, lm: Any =
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model = resolve_lm(lm, settings=settings, cache=cache)
-    judge = PairwiseJudge()
+    judge = program if program is not None else PairwiseJudge()
     records = []
     started = time.perf_counter()
     with (out / "results.jsonl").open("w", encoding="utf-8") as lines:
@@ -106,7 +110,8 @@ def evaluate_judge(pairs: str | Path | list[Pair], out: str | Path, *, lm: Any =
             lines.write(json.dumps(record, ensure_ascii=False) + "\n")
     summary = _summary(records, time.perf_counter() - started)
     summary.update(lm=lm if isinstance(lm, str) else getattr(model, "model", str(model)), program=VERSION,
-                   pairs=source, limit=limit, lm_cache=cache)
+                   pairs=source, limit=limit, lm_cache=cache,
+                   demos=sum(len(p.demos) for _, p in judge.named_predictors()))
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     if log:
         _log(summary, out, settings)
@@ -136,10 +141,10 @@ def _summary(records: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
 def _log(summary: dict[str, Any], out: Path, settings: Settings) -> None:
     import mlflow
 
-    from workbench.experiments import start_run
+    from workbench.tracking import start_run
 
     with start_run("judge-eval", run_name=f"{summary['program']}-{summary['lm']}-n{summary['n']}", settings=settings):
-        mlflow.log_params({k: summary[k] for k in ("lm", "program", "pairs", "limit", "lm_cache")})
+        mlflow.log_params({k: summary[k] for k in ("lm", "program", "pairs", "limit", "lm_cache", "demos")})
         mlflow.log_metrics({k: float(summary[k]) for k in ("accuracy", "consistency", "both_correct", "unparsed", "n",
                                                            "seconds_p50", "seconds_p95", "wall_s", "prompt_tokens",
                                                            "completion_tokens")

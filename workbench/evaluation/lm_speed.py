@@ -48,7 +48,7 @@ def bench_lm_speed(lms: list[str], db: str | Path, questions: tuple[str, ...], *
         if log:
             import mlflow
 
-            from workbench.experiments import start_run
+            from workbench.tracking import start_run
 
             with start_run("workbench-bench", run_name=f"lm-speed-{name}", settings=settings):
                 mlflow.log_params({"bench": "lm_speed", "lm": name, "db": str(db), "repeat": repeat,

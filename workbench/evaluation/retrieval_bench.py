@@ -149,7 +149,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
 def _log(rows: list[dict[str, Any]], config: Any, out: Path, settings: Settings) -> None:
     import mlflow
 
-    from workbench.experiments import start_run
+    from workbench.tracking import start_run
 
     with start_run("retrieval-bench", run_name="hybrid-scale", settings=settings):
         mlflow.log_params({"sizes": ",".join(str(r["size"]) for r in rows), **config.as_params()})

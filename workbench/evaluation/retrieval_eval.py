@@ -159,7 +159,7 @@ def confidence_separation(records: Iterable[Mapping[str, float]]) -> dict[str, f
 def _log(metrics: dict[str, Any], config: RetrievalConfig, out: Path, settings: Settings) -> None:
     import mlflow
 
-    from workbench.experiments import start_run
+    from workbench.tracking import start_run
 
     name = f"{metrics['method']}-{Path(str(metrics['corpus'])).parent.name or 'corpus'}-n{metrics['n']}"
     with start_run("retrieval-eval", run_name=name, settings=settings):

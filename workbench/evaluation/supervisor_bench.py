@@ -211,7 +211,7 @@ def format_row(row: dict[str, Any]) -> str:
 def _log(summary: dict[str, Any], out: Path, settings: Settings) -> None:
     import mlflow
 
-    from workbench.experiments import start_run
+    from workbench.tracking import start_run
 
     with start_run("supervisor-bench", run_name="scripted-agents", settings=settings):
         mlflow.log_params({k: summary[k] for k in ("workers", "cpu_count", "gc_tuned", "agents_per_run",

@@ -30,11 +30,17 @@ EVAL_ROW_LIMIT = 100_000
 def evaluate_text2sql(questions: str | Path | list[str | Path], db_dir: str | Path, out: str | Path, *,
                       lm: str | Any = None, limit: int | None = None, seed: int | None = None,
                       options: Text2SQLOptions | None = None, duckdb: bool = True, cache: bool = True,
+                      program: Any = None, compiled: bool | str | Path | None = None, deadline: float | None = None,
                       settings: Settings | None = None, log: bool = True, progress: bool = True) -> dict[str, Any]:
     """Run the pipeline on a Spider-format set and score it; returns the summary (also written to ``out``).
 
     ``lm`` is a model name (default: the ``lm`` setting) or a ready ``dspy.LM``. With ``cache=False``
     DSPy's response cache is off, so every answer is generated and the timings are real.
+    The text2sql program is ``program`` when given; else ``compiled`` decides: a path loads that compiled
+    file, False forces the zero-shot program, and True or None (the ``use_compiled`` setting) loads the
+    compiled program saved for the LM when there is one. The summary's ``compiled`` names the file used.
+    At ``deadline`` (a ``time.monotonic()`` value) the run stops between questions and scores the finished
+    ones; the summary then has ``stopped_early`` true.
     """
     from tqdm.auto import tqdm
 
@@ -51,18 +57,31 @@ def evaluate_text2sql(questions: str | Path | list[str | Path], db_dir: str | Pa
     paths = {db_id: database_path(db_dir, db_id) for db_id in sorted({e.db_id for e in examples})}
     model = resolve_lm(lm, settings=settings, cache=cache)
     lm_name = lm if isinstance(lm, str) else getattr(model, "model", None) or settings.lm
-    writers = {db_id: SQLWriter(Database.open(p), options, lm=model) for db_id, p in paths.items()}
+    if program is None and isinstance(compiled, str | Path):
+        program = _load_file(compiled, options.chain_of_thought)
+    use = None if compiled is None or isinstance(compiled, str | Path) else bool(compiled)
+    writers = {db_id: SQLWriter(Database.open(p), options, lm=model, program=program, compiled=use)
+               for db_id, p in paths.items()}
     copies = _duckdb_copies(paths, out / "duckdb") if duckdb else {}
     started = time.perf_counter()
     records: list[dict[str, Any]] = [{} for _ in examples]
     # Run questions grouped by database (the prompt prefix of one schema is then reused); report in given order.
     order = sorted(range(len(examples)), key=lambda i: (examples[i].db_id, i))
+    stopped_early = False
     for i in tqdm(order, desc="text2sql eval", disable=not progress):
+        if deadline is not None and time.monotonic() >= deadline:
+            stopped_early = True
+            break
         example = examples[i]
         outcome = writers[example.db_id](example.question)
         records[i] = _score(example, outcome, paths[example.db_id], copies.get(example.db_id))
+    records = [r for r in records if r]
     wall = time.perf_counter() - started
     summary = summarise(records)
+    summary["stopped_early"] = stopped_early
+    metas = {w.compiled_meta.created: w.compiled_meta for w in writers.values() if w.compiled_meta is not None}
+    summary["compiled"] = str(compiled) if isinstance(compiled, str | Path) else (
+        ", ".join(f"{m.optimizer} {m.created}" for m in metas.values()) or None)
     summary.update({"wall_s": round(wall, 1), "lm": lm_name, "program": VERSION, "lm_cache": bool(model.cache),
                     "options": options.as_params(),
                     "questions": ",".join(map(str, questions)) if isinstance(questions, list) else str(questions),
@@ -74,6 +93,16 @@ def evaluate_text2sql(questions: str | Path | list[str | Path], db_dir: str | Pa
     if log:
         _log(summary, out, settings)
     return summary
+
+
+def _load_file(path: str | Path, chain_of_thought: bool) -> Any:
+    from workbench.programs.compiled import load_compiled
+    from workbench.programs.text2sql import VERSION, Text2SQL
+
+    program = Text2SQL(chain_of_thought=chain_of_thought)
+    load_compiled(program, path, program="text2sql", version=VERSION,
+                  variant="cot" if chain_of_thought else "predict")
+    return program
 
 
 def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -178,11 +207,11 @@ def _duckdb_copies(paths: dict[str, Path], folder: Path) -> dict[str, Any]:
 def _log(summary: dict[str, Any], out: Path, settings: Settings) -> None:
     import mlflow
 
-    from workbench.experiments import start_run
+    from workbench.tracking import start_run
 
     with start_run("text2sql-eval", run_name=f"{summary['lm']}-n{summary['n']}", settings=settings):
         mlflow.log_params({"lm": summary["lm"], "program": summary["program"], "dataset": summary["questions"],
-                           "lm_cache": summary["lm_cache"],
+                           "lm_cache": summary["lm_cache"], "compiled": summary["compiled"],
                            "n": summary["n"], "limit": summary["limit"], "seed": summary["seed"],
                            **summary["options"]})
         metrics = {"ex": summary["ex"], "seconds_p50": summary["seconds_p50"], "seconds_p95": summary["seconds_p95"],

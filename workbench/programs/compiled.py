@@ -12,8 +12,9 @@ variant, naming what differs, and checks that the demonstrations really came
 back: DSPy restores a predictor's demos only when the module layout matches,
 and a silently zero-shot "optimised" program is the classic pitfall.
 
-Issue 6 is in progress: the optimisers that write these files and the
-default loading by the programs that would use them are not built yet.
+``workbench optimize`` writes these files; ``load_default_text2sql`` is how
+the text2sql pipeline picks up the one made for the LM in use (setting
+``use_compiled``, env ``WORKBENCH_USE_COMPILED``).
 """
 
 from __future__ import annotations
@@ -111,3 +112,33 @@ def _check_restored(module: Any, state: dict[str, Any], path: Path) -> None:
         instructions = saved.get("signature", {}).get("instructions")
         if instructions is not None and predictor.signature.instructions != instructions:
             raise CompiledProgramError(f"{path}: predictor {name} did not take the saved instructions")
+
+
+def lm_name(lm: Any) -> str:
+    """The name compiled programs are filed under: a DSPy LM's ``model`` (local models carry their sha256)."""
+    return str(getattr(lm, "model", None) or lm)
+
+
+def load_default_text2sql(chain_of_thought: bool, lm: Any = None, *, use_compiled: bool | None = None,
+                          folder: str | Path | None = None) -> tuple[Any, CompiledMeta | None]:
+    """The text2sql program for ``lm`` (default: DSPy's configured LM): the compiled one saved for that LM and
+    variant when there is one and ``use_compiled`` (default: the setting) allows it, else zero-shot.
+
+    Returns ``(program, meta)``; ``meta`` is None for the zero-shot program.
+    """
+    import dspy
+
+    from workbench.config import get_settings
+    from workbench.programs.text2sql import VERSION, Text2SQL
+
+    program = Text2SQL(chain_of_thought=chain_of_thought)
+    if use_compiled is None:
+        use_compiled = get_settings().use_compiled
+    lm = lm if lm is not None else dspy.settings.lm
+    if not use_compiled or lm is None:
+        return program, None
+    variant = "cot" if chain_of_thought else "predict"
+    path = find_compiled("text2sql", lm_name(lm), variant, folder or COMPILED_DIR)
+    if path is None:
+        return program, None
+    return program, load_compiled(program, path, program="text2sql", version=VERSION, variant=variant)

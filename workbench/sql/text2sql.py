@@ -93,14 +93,27 @@ class SQLWriter:
     """Turns questions about one database into SQL that passed the guard and ran."""
 
     def __init__(self, db: Database, options: Text2SQLOptions | None = None, *, lm: dspy.BaseLM | None = None,
-                 program: dspy.Module | None = None) -> None:
-        from workbench.programs.text2sql import Text2SQL
-
+                 program: dspy.Module | None = None, compiled: bool | None = None) -> None:
+        """``program`` overrides the text2sql program; otherwise the compiled (optimised) program saved for the
+        LM in use is loaded when there is one and ``compiled`` (default: the ``use_compiled`` setting) allows it,
+        else the zero-shot program. ``compiled_meta`` then says which file was loaded."""
         self.db = db
         self.options = options or Text2SQLOptions()
         self.lm = lm
-        self.program = program or Text2SQL(chain_of_thought=self.options.chain_of_thought)
+        self._program = program
+        self._compiled = compiled
+        self.compiled_meta: Any = None
         self._schema: str | None = None
+
+    @property
+    def program(self) -> dspy.Module:
+        """The text2sql program in use (resolved on first use, when the LM is known)."""
+        if self._program is None:
+            from workbench.programs.compiled import load_default_text2sql
+
+            self._program, self.compiled_meta = load_default_text2sql(
+                self.options.chain_of_thought, self.lm, use_compiled=self._compiled)
+        return self._program
 
     @property
     def schema(self) -> str:
@@ -113,9 +126,10 @@ class SQLWriter:
         """The schema the LM sees for ``question``: whole when within budget, else the linked tables."""
         from workbench.sql.linking import CHARS_PER_TOKEN, link_schema
 
-        if len(self.schema) / CHARS_PER_TOKEN <= self.options.schema_token_budget:
+        budget = self.options.schema_token_budget - _demo_tokens(self.program)
+        if len(self.schema) / CHARS_PER_TOKEN <= budget:
             return self.schema
-        text, _ = link_schema(self.db, question, token_budget=self.options.schema_token_budget,
+        text, _ = link_schema(self.db, question, token_budget=max(budget, 300),
                               sample_values=self.options.sample_values)
         return text
 
@@ -284,6 +298,15 @@ def _result_key(result: QueryResult) -> tuple[Any, ...]:
     rows = [tuple(map(repr, r)) for r in result.frame.itertuples(index=False)]
     columns = sorted(zip(*rows, strict=True)) if rows else []
     return (len(result.frame.columns), tuple(sorted(Counter(zip(*columns, strict=True)).items())) if columns else ())
+
+
+def _demo_tokens(program: Any) -> int:
+    """Rough tokens the program's demonstrations add to every prompt (they share the context with the schema)."""
+    from workbench.sql.linking import CHARS_PER_TOKEN
+
+    chars = sum(len(str(value)) for _, predictor in program.named_predictors() for demo in predictor.demos
+                for value in dict(demo).values())
+    return int(chars / CHARS_PER_TOKEN)
 
 
 def _add_usage(outcome: SQLOutcome, prediction: Any) -> None:

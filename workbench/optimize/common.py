@@ -1,0 +1,121 @@
+"""What every prompt optimisation shares: the optimisers, their projected cost, and the budget.
+
+``make_optimizer(name, metric, plan)`` builds one of DSPy's optimisers from a
+``Plan``: ``bootstrap`` (``BootstrapFewShotWithRandomSearch``: bootstrapped
+demonstrations, candidate sets scored on a validation set), ``mipro``
+(``MIPROv2``: instructions proposed by the LM plus demonstrations, searched
+with minibatches) or ``gepa`` (``GEPA``: instructions rewritten by reflecting
+on the metric's textual feedback). ``Plan.projected_calls`` is what the
+command prints before it starts: an upper bound on LM calls for the settings
+chosen, which ``--budget`` caps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+OPTIMIZERS = ("bootstrap", "mipro", "gepa")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How big an optimisation run is: demos per program, candidates and the sizes of the sets it reads."""
+
+    optimizer: str
+    train: int
+    val: int
+    demos: int = 3
+    candidates: int = 4
+    budget: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"Unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+        if self.val < 1 or self.train < 1:
+            raise ValueError(f"An optimisation needs training and validation examples (got {self.train} and "
+                             f"{self.val}); use more questions or another split")
+
+    @property
+    def bootstrap_calls(self) -> int:
+        """Calls to find ``demos`` passing traces: at most two tries per demo (or the whole trainset)."""
+        return min(self.train, 2 * self.demos)
+
+    @property
+    def projected_calls(self) -> int:
+        """An upper bound on LM calls for the optimisation itself (evaluations before and after not included)."""
+        if self.optimizer == "bootstrap":
+            # DSPy also scores three fixed programs: zero-shot, labelled demos only, and unshuffled bootstrap
+            return (self.candidates + 3) * (self.bootstrap_calls + self.val)
+        if self.optimizer == "mipro":
+            proposals = 2 * self.candidates  # instruction proposer: about one dataset summary and one per candidate
+            return self.candidates * self.bootstrap_calls + proposals + self.mipro_trials * self.minibatch + self.val
+        return self.gepa_metric_calls + math.ceil(self.gepa_metric_calls / 3)  # reflection every minibatch of 3
+
+    @property
+    def minibatch(self) -> int:
+        """MIPRO's minibatch size."""
+        return min(self.val, 10)
+
+    @property
+    def mipro_trials(self) -> int:
+        """MIPRO trials that fit the budget (or twice the candidates without one)."""
+        if self.budget is None:
+            return 2 * self.candidates
+        fixed = self.candidates * self.bootstrap_calls + 2 * self.candidates + self.val
+        return max(1, (self.budget - fixed) // self.minibatch)
+
+    @property
+    def gepa_metric_calls(self) -> int:
+        """GEPA's ``max_metric_calls``: the budget, less a quarter for reflection (or three passes over val)."""
+        if self.budget is None:
+            return 3 * self.val + self.train
+        return max(self.val + 1, self.budget * 3 // 4)
+
+    def fitted(self) -> Plan:
+        """This plan with fewer candidates (bootstrap) when the budget is smaller than its projection."""
+        if self.budget is None or self.optimizer != "bootstrap" or self.projected_calls <= self.budget:
+            return self
+        per_candidate = self.bootstrap_calls + self.val
+        candidates = self.budget // per_candidate - 3
+        if candidates < 1:
+            raise ValueError(f"--budget {self.budget} is too small for bootstrap: one candidate with the three "
+                             f"fixed programs needs {4 * per_candidate} calls; raise the budget or shrink the "
+                             "validation set")
+        return Plan(self.optimizer, self.train, self.val, self.demos, candidates, self.budget, self.seed)
+
+
+def make_optimizer(plan: Plan, metric: Callable[..., Any], *, lm: Any = None) -> tuple[Any, dict[str, Any]]:
+    """The DSPy optimiser for ``plan`` and the keyword arguments its ``compile`` needs besides the sets.
+
+    ``lm`` is the reflection / proposal model for GEPA and MIPRO (the task model itself by default).
+    """
+    import dspy
+
+    if plan.optimizer == "bootstrap":
+        optimizer = dspy.BootstrapFewShotWithRandomSearch(
+            metric=metric, max_bootstrapped_demos=plan.demos, max_labeled_demos=plan.demos,
+            num_candidate_programs=plan.candidates, num_threads=1, max_errors=10_000)
+        return optimizer, {}
+    if plan.optimizer == "mipro":
+        optimizer = dspy.MIPROv2(metric=metric, prompt_model=lm, task_model=lm, auto=None,
+                                 num_candidates=plan.candidates, max_bootstrapped_demos=plan.demos,
+                                 max_labeled_demos=plan.demos, num_threads=1, seed=plan.seed, verbose=False)
+        return optimizer, {"num_trials": plan.mipro_trials, "minibatch_size": plan.minibatch,
+                           "minibatch": plan.val > plan.minibatch, "requires_permission_to_run": False}
+    optimizer = dspy.GEPA(metric=metric, max_metric_calls=plan.gepa_metric_calls, reflection_lm=lm,
+                          reflection_minibatch_size=3, num_threads=1, seed=plan.seed, track_stats=False)
+    return optimizer, {}
+
+
+def describe(plan: Plan, seconds_per_call: float) -> str:
+    """The line printed before launching: projected LM calls and time."""
+    calls = plan.projected_calls
+    minutes = calls * seconds_per_call / 60
+    cap = f" (budget {plan.budget})" if plan.budget is not None else ""
+    return (f"{plan.optimizer}: at most {calls} LM calls{cap} for the optimisation, about {minutes:.0f} min at "
+            f"{seconds_per_call:.1f} s per call; {plan.train} training and {plan.val} validation examples, "
+            f"{plan.demos} demos, {plan.candidates} candidates")
