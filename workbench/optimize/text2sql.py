@@ -195,7 +195,7 @@ def optimize_text2sql(trainset: str | Path | list[str | Path], db_dir: str | Pat
     echo(f"split by database: train {sorted({e.db_id for e in train})} ({len(train)} questions: "
          f"{len(boot)} to bootstrap from, {len(val)} to validate), held out {sorted({e.db_id for e in held})} "
          f"({len(held)} questions)")
-    seconds_per_call = _time_one_call(model, boot_set[0], chain_of_thought)
+    seconds_per_call = _time_one_call(model, val_set[0], chain_of_thought)  # a full schema, as in most calls
     echo(describe(plan, seconds_per_call) + f"; plus about {3 * len(held)} calls to evaluate {len(held)} held-out "
          "questions before and after")
 
