@@ -8,7 +8,7 @@ from typing import Any
 from conftest import DATA, RecordedLlama, chat_answer
 
 from workbench.evaluation.judge_eval import load_pairs
-from workbench.optimize.judge import both_orders, optimize_judge
+from workbench.optimize.judge import BothOrders, both_orders_metric, examples, optimize_judge
 from workbench.programs.compiled import load_compiled
 from workbench.programs.pairwise import VERSION, PairwiseJudge
 
@@ -36,11 +36,36 @@ class BiasedUntilShownLlama(RecordedLlama):
         return super().create_completion(**kwargs)
 
 
-def test_both_orders_gives_every_pair_twice_with_the_label_following_the_output():
+def test_the_metric_counts_a_pair_only_when_both_orders_are_right():
+    import dspy
+
+    example = examples(load_pairs(PAIRS)[:1])[0]
+    label = int(example.better)
+    assert both_orders_metric(example, dspy.Prediction(as_given=label, swapped=3 - label)) == 1.0
+    assert both_orders_metric(example, dspy.Prediction(as_given=1, swapped=1)) == 0.0  # a position, not content
+    scored = both_orders_metric(example, dspy.Prediction(as_given=1, swapped=1), None, "judge.compare", [])
+    assert scored.score == 0.0 and "not the position" in scored.feedback
+
+
+def test_both_orders_asks_the_judge_twice_swapping_the_outputs():
+    from conftest import recorded_lm
+
+    lm, llama = recorded_lm([chat_answer(better="1"), chat_answer(better="1")])
     pair = load_pairs(PAIRS)[0]
-    first, second = both_orders([pair])
-    assert (first.output_1, first.better) == (pair.output_1, str(pair.label))
-    assert (second.output_1, second.better) == (pair.output_2, str(3 - pair.label))
+    with dspy_context(lm):
+        out = BothOrders()(instruction=pair.input, output_1=pair.output_1, output_2=pair.output_2)
+    assert (out.as_given, out.swapped) == (1, 1) and len(llama.calls) == 2
+    shown = [BLOCK.findall(llama.prompt(i))[-1] for i in (0, 1)]
+    assert shown[0] == (pair.output_1.strip(), pair.output_2.strip())
+    assert shown[1] == (pair.output_2.strip(), pair.output_1.strip())
+
+
+def dspy_context(lm):
+    import dspy
+
+    from workbench.programs.adapter import LenientChatAdapter
+
+    return dspy.context(lm=lm, adapter=LenientChatAdapter())
 
 
 def test_optimize_judge_reports_held_out_accuracy_before_and_after_and_saves_the_demos(tmp_path, settings):

@@ -1,11 +1,15 @@
 """``workbench optimize judge``: tune the pairwise judge on LLMBar-format pairs, scored on pairs it never saw.
 
 The pairs are shuffled with the seed and split: ``train_size`` pairs to train
-on, the rest held out. Every training pair enters in both orders, so the
-demonstrations a bootstrap keeps answer "1" and "2" alike and cannot teach a
-position. Accuracy and positional consistency on the held-out pairs, both
-orders, come from ``workbench eval judge`` before and after; the optimised
-judge is saved to ``programs/compiled/`` with its metadata.
+on, the rest held out. The optimiser works on ``BothOrders``, which asks the
+judge about a pair in both orders, and the metric gives a pair 1 only when
+both verdicts are right. A judge that always names one position scores 0
+there, not the 0.5 it gets per verdict, so the search cannot prefer a
+position-biased program; and a bootstrapped demonstration comes with its
+mirror image (one answering "1", one "2"). Accuracy and positional
+consistency on the held-out pairs, both orders, come from ``workbench eval
+judge`` before and after; the optimised judge is saved to
+``programs/compiled/`` with its metadata.
 """
 
 from __future__ import annotations
@@ -16,37 +20,50 @@ import time
 from pathlib import Path
 from typing import Any
 
+import dspy
+
 from workbench.config import Settings, get_settings
 from workbench.evaluation.judge_eval import Pair, evaluate_judge, load_pairs
 from workbench.optimize.common import Plan, describe, make_optimizer
+from workbench.programs.pairwise import PairwiseJudge
 
 PROGRAM = "pairwise-judge"
 DEMO_CHARS = 1500  # pairs longer than this are not used as demonstrations (they would crowd the context)
 
 
-def choice_metric(example: Any, prediction: Any, trace: Any = None, pred_name: str | None = None,
-                  pred_trace: Any = None) -> Any:
-    """1.0 when the judge picked the labelled output; GEPA's call gets feedback saying which was right."""
-    correct = getattr(prediction, "better", None) == int(example.better)
+def both_orders_metric(example: Any, prediction: Any, trace: Any = None, pred_name: str | None = None,
+                       pred_trace: Any = None) -> Any:
+    """1.0 when the judge picked the labelled output in both orders, else 0.0; GEPA's call gets feedback."""
+    label = int(example.better)
+    picks = (getattr(prediction, "as_given", None), getattr(prediction, "swapped", None))
+    correct = picks == (label, 3 - label)
     if pred_name is None and pred_trace is None:
         return float(correct)
-    import dspy
-
-    feedback = ("Right." if correct else f"Wrong: output {example.better} follows the instruction better; the "
-                f"judge answered {getattr(prediction, 'raw', '')!r}.")
+    feedback = "Right in both orders." if correct else (
+        f"Output {label} (as given) follows the instruction better. Shown as given the judge answered "
+        f"{picks[0]}, shown swapped it answered {picks[1]} (the right answer there is {3 - label}). Judge the "
+        "content, not the position.")
     return dspy.Prediction(score=float(correct), feedback=feedback)
 
 
-def both_orders(pairs: list[Pair]) -> list[Any]:
-    """DSPy examples for each pair as given and with its outputs swapped (label ``better`` as "1"/"2")."""
-    import dspy
+class BothOrders(dspy.Module):
+    """Asks its ``judge`` (a ``PairwiseJudge``) about a pair as given and swapped; what the optimiser tunes."""
 
-    out = []
-    for p in pairs:
-        for first, second, better in ((p.output_1, p.output_2, p.label), (p.output_2, p.output_1, 3 - p.label)):
-            out.append(dspy.Example(instruction=p.input, output_1=first, output_2=second, better=str(better))
-                       .with_inputs("instruction", "output_1", "output_2"))
-    return out
+    def __init__(self) -> None:
+        super().__init__()
+        self.judge = PairwiseJudge()
+
+    def forward(self, instruction: str, output_1: str, output_2: str) -> dspy.Prediction:
+        """``as_given`` and ``swapped``: the judge's pick (1, 2 or None) in each order, in the order shown."""
+        given = self.judge(instruction=instruction, output_1=output_1, output_2=output_2).better
+        swapped = self.judge(instruction=instruction, output_1=output_2, output_2=output_1).better
+        return dspy.Prediction(as_given=given, swapped=swapped)
+
+
+def examples(pairs: list[Pair]) -> list[Any]:
+    """DSPy examples of the pairs as given (label ``better`` "1" or "2"; ``BothOrders`` swaps them itself)."""
+    return [dspy.Example(instruction=p.input, output_1=p.output_1, output_2=p.output_2, better=str(p.label))
+            .with_inputs("instruction", "output_1", "output_2") for p in pairs]
 
 
 def optimize_judge(pairs: str | Path, out: str | Path, *, optimizer: str = "bootstrap", lm: str | None = None,
@@ -57,12 +74,10 @@ def optimize_judge(pairs: str | Path, out: str | Path, *, optimizer: str = "boot
 
     Returns (and writes to ``OUT/summary.json``) accuracy and consistency before and after.
     """
-    import dspy
-
     from workbench.lm import resolve_lm
     from workbench.programs.adapter import LenientChatAdapter
     from workbench.programs.compiled import COMPILED_DIR, CompiledMeta, lm_name, save_compiled
-    from workbench.programs.pairwise import VERSION, PairwiseJudge
+    from workbench.programs.pairwise import VERSION
 
     settings = settings or get_settings()
     out = Path(out)
@@ -74,29 +89,29 @@ def optimize_judge(pairs: str | Path, out: str | Path, *, optimizer: str = "boot
     if not held or not train:
         raise ValueError(f"{pairs} has {len(items)} pairs; --train-size {train_size} leaves nothing to "
                          "train on or to evaluate")
-    boot = both_orders([p for p in train if len(p.input) + len(p.output_1) + len(p.output_2) <= DEMO_CHARS])
-    val = both_orders(train)
+    boot = examples([p for p in train if len(p.input) + len(p.output_1) + len(p.output_2) <= DEMO_CHARS])
+    val = examples(train)
     plan = Plan(optimizer, len(boot), len(val), demos, candidates, budget, seed).fitted()
     model = resolve_lm(lm, settings=settings)
-    echo(f"{len(train)} training pairs ({len(boot)} short verdicts to bootstrap from, {len(val)} to validate), "
+    echo(f"{len(train)} training pairs ({len(boot)} short ones to bootstrap from, {len(val)} to validate), "
          f"{len(held)} held out")
-    echo(describe(plan, 2.0 if "1.5b" in lm_name(model) else 1.0) +
-         f"; plus {4 * len(held)} calls to evaluate the held-out pairs before and after")
+    echo(describe(plan, 2 * (2.0 if "1.5b" in lm_name(model) else 1.0)) + " (each an example judged in both "
+         f"orders: two LM calls); plus {4 * len(held)} calls to evaluate the held-out pairs before and after")
     common = {"lm": model, "settings": settings, "log": log, "progress": progress}
     zero = evaluate_judge(held, out / "zero-shot", **common)
     echo(f"zero-shot: accuracy {zero['accuracy']:.3f}, consistency {zero['consistency']:.3f}")
-    opt, compile_kwargs = make_optimizer(plan, choice_metric, lm=model)
+    opt, compile_kwargs = make_optimizer(plan, both_orders_metric, lm=model)
     calls_before = len(model.history)
     started = time.perf_counter()
     with dspy.context(lm=model, adapter=LenientChatAdapter()):
-        compiled = opt.compile(PairwiseJudge(), trainset=boot, valset=val, **compile_kwargs)
+        compiled = opt.compile(BothOrders(), trainset=boot, valset=val, **compile_kwargs).judge
     optimize_s = time.perf_counter() - started
     calls = len(model.history) - calls_before
     tuned = evaluate_judge(held, out / "optimized", program=compiled, **common)
     echo(f"optimised: accuracy {tuned['accuracy']:.3f}, consistency {tuned['consistency']:.3f} "
          f"({optimize_s / 60:.1f} min, {calls} LM calls)")
     meta = CompiledMeta(program=PROGRAM, version=VERSION, variant="predict", lm=lm_name(model),
-                        trainset=f"{pairs} seed {seed}, {len(train)} pairs", metric="pairwise accuracy",
+                        trainset=f"{pairs} seed {seed}, {len(train)} pairs", metric="right in both orders",
                         score=tuned["accuracy"], baseline=zero["accuracy"], optimizer=optimizer,
                         extra={"n_eval": len(held), "plan": vars(plan), "optimize_s": round(optimize_s, 1)})
     path = save_compiled(compiled, meta, save_to or COMPILED_DIR)
