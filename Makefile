@@ -12,7 +12,7 @@ LLAMA_CMAKE_ARGS := $(shell bash scripts/llama_cmake_args.sh)
 WHEEL_DIR := $(HOME)/.cache/workbench/wheels/$(shell echo "$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS)" | sha256sum | cut -c1-12)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup demo test lint lab bench clean
+.PHONY: setup demo test lint lab bench clean browser notebooks mlflow
 
 setup: $(STAMP) data/demo.duckdb
 
@@ -40,21 +40,37 @@ data/demo.duckdb: scripts/build_demo_db.py $(STAMP)
 demo: setup
 	$(VENV)/bin/workbench demo
 
-test: setup
+test: setup browser
 	$(VENV)/bin/ruff check workbench tests scripts
 	$(PY) -m pytest
+
+# Debian's Chromium for the JupyterLab browser test (Playwright drives it; no browser download).
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  { apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || \
+	    { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; }; } } || \
+	  echo "chromium is not installed and cannot be installed here: the browser test will be skipped"
 
 lint: setup
 	$(VENV)/bin/ruff check workbench tests scripts
 	$(VENV)/bin/ruff format --check workbench tests scripts
 
 lab: setup
-	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --no-browser $(ROOT_FLAG) --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --no-browser $(ROOT_FLAG) --notebook-dir=notebooks \
+	  --LabApp.default_url=/lab/tree/01_quickstart.ipynb
 
 bench: setup
 	$(VENV)/bin/workbench bench lm
 	$(VENV)/bin/workbench bench retrieval --out outputs/bench-retrieval
 	$(VENV)/bin/workbench bench supervisor --out outputs/bench-supervisor
+
+# The MLflow UI on 127.0.0.1:5000 over the project's store, offline (litellm must not fetch its cost map).
+mlflow: setup
+	LITELLM_LOCAL_MODEL_COST_MAP=True HF_HUB_OFFLINE=1 $(VENV)/bin/mlflow ui \
+	  --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host 127.0.0.1 --port 5000
+
+notebooks: setup
+	$(VENV)/bin/workbench notebooks run --params ci
 
 clean:
 	rm -rf $(VENV) data/demo.duckdb .pytest_cache .ruff_cache

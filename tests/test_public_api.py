@@ -16,7 +16,8 @@ EXPECTED = {
     "evaluate_text2sql", "Corpus", "Document", "HybridIndex", "IndexMismatchError", "InformationRetrievalAgent",
     "RetrievalConfig", "RetrievalResult", "SearchResult", "evaluate_retrieval", "Agent", "AgentRegistry", "agent",
     "Supervisor", "SessionNotFoundError", "RunResult", "Trace", "TraceEvent", "evaluate_judge", "optimize_text2sql",
-    "optimize_judge", "run_experiment", "compare_experiment", "ExperimentRun", "Comparison",
+    "optimize_judge", "run_experiment", "compare_experiment", "ExperimentRun", "Comparison", "TraceViewer",
+    "demo_supervisor",
 }
 
 

@@ -70,6 +70,8 @@ _LAZY = {
     "compare_experiment": "workbench.experiments.compare",
     "ExperimentRun": "workbench.experiments.runner",
     "Comparison": "workbench.experiments.compare",
+    "TraceViewer": "workbench.widgets.trace_viewer",
+    "demo_supervisor": "workbench.demo",
 }
 
 __all__ = [
@@ -102,6 +104,7 @@ __all__ = [
     "Text2SQLOptions",
     "Trace",
     "TraceEvent",
+    "TraceViewer",
     "UnsafeSQLError",
     "__version__",
     "agent",
@@ -109,6 +112,7 @@ __all__ = [
     "check_sql",
     "compare_experiment",
     "configure",
+    "demo_supervisor",
     "evaluate_judge",
     "evaluate_retrieval",
     "evaluate_text2sql",
@@ -127,7 +131,7 @@ if TYPE_CHECKING:
     from workbench.agents.data_analysis import DataAnalysisAgent, DataAnalysisResult
     from workbench.agents.retrieval import InformationRetrievalAgent, RetrievalResult
     from workbench.answer import Answer, ask
-    from workbench.demo import run_demo
+    from workbench.demo import demo_supervisor, run_demo
     from workbench.evaluation.judge_eval import evaluate_judge
     from workbench.evaluation.retrieval_eval import evaluate_retrieval
     from workbench.evaluation.text2sql_eval import evaluate_text2sql
@@ -146,6 +150,14 @@ if TYPE_CHECKING:
     from workbench.supervisor.result import RunResult
     from workbench.supervisor.supervisor import SessionNotFoundError, Supervisor
     from workbench.tracing import Trace, TraceEvent
+    from workbench.widgets.trace_viewer import TraceViewer
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext workbench``: registers the ``%%ask`` and ``%workbench_trace`` magics (``workbench.magics``)."""
+    from workbench.magics import load
+
+    load(ipython)
 
 
 def __getattr__(name: str) -> Any:

@@ -120,6 +120,13 @@ def _parser() -> argparse.ArgumentParser:
     ec.add_argument("--parent", help="a parent run id (default: the latest)")
     ec.add_argument("--out", help="folder for comparison.csv and chart.html (default: outputs/experiments/NAME)")
 
+    nbs = sub.add_parser("notebooks", help="run the notebooks with papermill and check the figures they record")
+    nbs_sub = nbs.add_subparsers(dest="notebooks", required=True, metavar="ACTION")
+    nr = nbs_sub.add_parser("run", help="execute every notebook with a parameter set; check notebooks/thresholds.yaml")
+    nr.add_argument("--params", default="ci", help="parameter set in notebooks/params.yaml (default: ci)")
+    nr.add_argument("--out", default="outputs/notebooks", help="folder for the executed notebooks and metrics.json")
+    nr.add_argument("--only", help="comma-separated notebook names (default: all)")
+
     conv = sub.add_parser("convert", help="convert datasets into the formats the evaluations read")
     conv_sub = conv.add_subparsers(dest="convert", required=True, metavar="FORMAT")
     squad = conv_sub.add_parser("squad-to-beir", help="SQuAD-format JSON (e.g. KorQuAD) to BEIR files")
@@ -175,6 +182,18 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 1 if failed else 0
     if args.command == "eval":
         return _eval(args)
+    if args.command == "notebooks":
+        from workbench.notebooks import check_thresholds, run_notebooks
+
+        runs = run_notebooks(args.params, out=args.out, names=args.only.split(",") if args.only else None)
+        for run in runs:
+            figures = ", ".join(f"{k}={v}" for k, v in run.metrics.items())
+            print(f"{run.name:<22}{run.seconds:>7.1f} s  {'FAILED' if run.error else figures}")
+        failures = check_thresholds(runs)
+        for line in failures:
+            print(f"regression: {line}")
+        print(f"wrote {args.out}/metrics.json; {len(failures)} regressions")
+        return 1 if failures else 0
     if args.command == "experiment":
         return _experiment(args)
     if args.command == "optimize":

@@ -56,7 +56,8 @@ class TraceLMCalls(BaseCallback):
         usage = entry.get("usage") or {}
         model = str(getattr(instance, "model", type(instance).__name__))
         if not usage:  # DSPy answered from its cache: no tokens were spent
-            trace.emit("cache_hit", model, elapsed_ms=elapsed_ms, cache="dspy", completion=completion)
+            trace.emit("cache_hit", model, elapsed_ms=elapsed_ms, cache="dspy",
+                       prompt=trace_prompt(entry.get("messages") or []), completion=completion)
         elif not isinstance(getattr(instance, "engine", None), LlamaCppEngine):  # the engine reported it
             trace.emit("lm_call", model, elapsed_ms=elapsed_ms, purpose="complete",
                        prompt_tokens=int(usage.get("prompt_tokens") or 0),

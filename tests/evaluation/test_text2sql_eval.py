@@ -56,3 +56,14 @@ def test_a_broken_gold_query_is_reported_not_scored_against_the_model(tmp_path, 
     summary = evaluate_text2sql(questions, db_dir, tmp_path / "out", lm=lm, settings=settings, log=False,
                                 duckdb=False, progress=False)
     assert summary["errors_by_kind"] == {"gold_error": 1}
+
+
+def test_a_deadline_stops_between_questions_and_scores_what_finished(tmp_path, settings):
+    import time
+
+    questions, db_dir, _ = _folder(tmp_path)
+    lm, llama = recorded_lm([chat_answer(sql="SELECT count(*) FROM singer")])
+    summary = evaluate_text2sql(questions, db_dir, tmp_path / "out", lm=lm, settings=settings, progress=False,
+                                deadline=time.monotonic(), log=False, duckdb=False)
+    assert summary["stopped_early"] and summary["n"] == 0 and not llama.calls
+    assert (tmp_path / "out" / "summary.json").is_file()

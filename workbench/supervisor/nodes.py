@@ -211,4 +211,6 @@ def _observe(agent: str, result: Any, trace: Trace) -> None:
                    ok=frame is not None, error=getattr(result, "error", ""))
     elif hasattr(result, "sources") and hasattr(result, "confidence"):
         trace.emit("retrieval", agent, query=getattr(result, "query", ""), hits=len(result.sources),
-                   confidence=round(float(result.confidence), 4), doc_ids=[s.doc_id for s in result.sources])
+                   confidence=round(float(result.confidence), 4), doc_ids=[s.doc_id for s in result.sources],
+                   scores=[round(float(s.score), 4) for s in result.sources],
+                   titles=[str(getattr(s, "title", ""))[:120] for s in result.sources])

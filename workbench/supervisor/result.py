@@ -70,9 +70,10 @@ class RunResult:
         return payload.get("text", self.records[key].get("error", ""))
 
     def lm_calls(self) -> pd.DataFrame:
-        """One row per LM call in the trace: which node or agent, tokens, latency."""
+        """One row per LM answer in the trace: which node or agent, tokens, latency. ``kind`` is ``lm_call`` for
+        a generated answer and ``cache_hit`` for one DSPy served from its cache (no tokens spent)."""
         frame = self.trace.to_dataframe()
-        return frame[frame["kind"] == "lm_call"].reset_index(drop=True) if len(frame) else frame
+        return frame[frame["kind"].isin(["lm_call", "cache_hit"])].reset_index(drop=True) if len(frame) else frame
 
     def to_dict(self) -> dict[str, Any]:
         """The result as plain values (no live objects, no trace)."""

@@ -100,7 +100,7 @@ class Supervisor:
 
     def run(self, question: str, *, session_id: str | None = None) -> RunResult:
         """``arun`` for scripts and notebooks: works with or without a running event loop (Jupyter has one)."""
-        return _run_sync(self.arun(question, session_id=session_id))
+        return run_sync(self.arun(question, session_id=session_id))
 
     async def astream(self, question: str, *, session_id: str | None = None) -> AsyncIterator[TraceEvent]:
         """Yield the run's ``TraceEvent``s as they happen: nodes, agents, LM calls, SQL, retrieval, errors.
@@ -119,7 +119,7 @@ class Supervisor:
 
     def resume(self, session_id: str) -> RunResult:
         """``aresume`` for scripts and notebooks."""
-        return _run_sync(self.aresume(session_id))
+        return run_sync(self.aresume(session_id))
 
     async def aresume_stream(self, session_id: str) -> AsyncIterator[TraceEvent]:
         """``astream`` for a resumed session."""
@@ -312,7 +312,7 @@ def _result(values: dict[str, Any], session_id: str, trace: Trace, live: dict[st
                      finished=finished, live=dict(live))
 
 
-def _run_sync(coro: Any) -> Any:
+def run_sync(coro: Any) -> Any:
     """Run a coroutine to completion from synchronous code, even inside a running loop (Jupyter)."""
     try:
         asyncio.get_running_loop()
