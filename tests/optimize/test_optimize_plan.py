@@ -46,3 +46,10 @@ def test_each_optimizer_builds_as_the_installed_dspy_expects():
     assert kinds == {"bootstrap": "BootstrapFewShotWithRandomSearch", "mipro": "MIPROv2", "gepa": "GEPA"}
     _, kwargs = make_optimizer(Plan("mipro", train=20, val=30, budget=300), metric, lm=lm)
     assert kwargs["minibatch_size"] == 10 and kwargs["num_trials"] >= 1
+
+
+def test_a_program_making_two_calls_per_example_projects_twice_the_calls():
+    one = Plan("bootstrap", train=24, val=30, candidates=2)
+    two = Plan("bootstrap", train=24, val=30, candidates=2, calls_per_example=2)
+    assert two.projected_calls == 2 * one.projected_calls
+    assert Plan("bootstrap", train=24, val=30, candidates=9, budget=400, calls_per_example=2).fitted().candidates == 2

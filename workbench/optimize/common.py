@@ -31,6 +31,7 @@ class Plan:
     candidates: int = 4
     budget: int | None = None
     seed: int = 0
+    calls_per_example: int = 1  # LM calls one run of the program makes (the judge in both orders: 2)
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -47,6 +48,11 @@ class Plan:
     @property
     def projected_calls(self) -> int:
         """An upper bound on LM calls for the optimisation itself (evaluations before and after not included)."""
+        return self.calls_per_example * self.projected_runs
+
+    @property
+    def projected_runs(self) -> int:
+        """An upper bound on runs of the program (metric calls, bootstrap tries) plus proposal/reflection calls."""
         if self.optimizer == "bootstrap":
             # DSPy also scores three fixed programs: zero-shot, labelled demos only, and unshuffled bootstrap
             return (self.candidates + 3) * (self.bootstrap_calls + self.val)
@@ -79,13 +85,14 @@ class Plan:
         """This plan with fewer candidates (bootstrap) when the budget is smaller than its projection."""
         if self.budget is None or self.optimizer != "bootstrap" or self.projected_calls <= self.budget:
             return self
-        per_candidate = self.bootstrap_calls + self.val
+        per_candidate = (self.bootstrap_calls + self.val) * self.calls_per_example
         candidates = self.budget // per_candidate - 3
         if candidates < 1:
             raise ValueError(f"--budget {self.budget} is too small for bootstrap: one candidate with the three "
                              f"fixed programs needs {4 * per_candidate} calls; raise the budget or shrink the "
                              "validation set")
-        return Plan(self.optimizer, self.train, self.val, self.demos, candidates, self.budget, self.seed)
+        return Plan(self.optimizer, self.train, self.val, self.demos, candidates, self.budget, self.seed,
+                    self.calls_per_example)
 
 
 def make_optimizer(plan: Plan, metric: Callable[..., Any], *, lm: Any = None) -> tuple[Any, dict[str, Any]]:

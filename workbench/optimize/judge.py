@@ -91,12 +91,13 @@ def optimize_judge(pairs: str | Path, out: str | Path, *, optimizer: str = "boot
                          "train on or to evaluate")
     boot = examples([p for p in train if len(p.input) + len(p.output_1) + len(p.output_2) <= DEMO_CHARS])
     val = examples(train)
-    plan = Plan(optimizer, len(boot), len(val), demos, candidates, budget, seed).fitted()
+    plan = Plan(optimizer, len(boot), len(val), demos, candidates, budget, seed, calls_per_example=2).fitted()
     model = resolve_lm(lm, settings=settings)
     echo(f"{len(train)} training pairs ({len(boot)} short ones to bootstrap from, {len(val)} to validate), "
          f"{len(held)} held out")
-    echo(describe(plan, 2 * (2.0 if "1.5b" in lm_name(model) else 1.0)) + " (each an example judged in both "
-         f"orders: two LM calls); plus {4 * len(held)} calls to evaluate the held-out pairs before and after")
+    echo(describe(plan, 2.0 if "1.5b" in lm_name(model) else 1.0) + " (each example judged in both orders: two "
+         f"LM calls); plus {4 * len(held)} calls to evaluate the held-out pairs before and after (demonstrations "
+         "make the later ones several times slower)")
     common = {"lm": model, "settings": settings, "log": log, "progress": progress}
     zero = evaluate_judge(held, out / "zero-shot", **common)
     echo(f"zero-shot: accuracy {zero['accuracy']:.3f}, consistency {zero['consistency']:.3f}")
