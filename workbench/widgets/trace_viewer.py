@@ -148,6 +148,7 @@ class TraceViewer:
     def redraw(self) -> None:
         """Redraw every part from the trace's current events."""
         import ipywidgets as w
+        import pandas  # noqa: F401  plotly looks pandas up in sys.modules; this waits out a half-done import
 
         with self._lock:
             self._last_draw = time.monotonic()
