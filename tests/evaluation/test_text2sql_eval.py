@@ -67,3 +67,14 @@ def test_a_deadline_stops_between_questions_and_scores_what_finished(tmp_path, s
                                 deadline=time.monotonic(), log=False, duckdb=False)
     assert summary["stopped_early"] and summary["n"] == 0 and not llama.calls
     assert (tmp_path / "out" / "summary.json").is_file()
+
+
+def test_the_summary_is_the_same_dict_and_shows_itself_with_a_chart_by_hardness(tmp_path, settings):
+    questions, db_dir, _ = _folder(tmp_path)
+    lm, _ = recorded_lm([chat_answer(sql="SELECT count(*) FROM singer")])
+    summary = evaluate_text2sql(questions, db_dir, tmp_path / "out", lm=lm, settings=settings, progress=False,
+                                log=False, duckdb=False)
+    assert summary == json.loads((tmp_path / "out" / "summary.json").read_text())
+    page = summary._repr_html_()
+    assert "text2sql EX" in page and "<th style='text-align:left'>ex</th>" in page
+    assert "ex by hardness" in page  # the per-hardness bar chart

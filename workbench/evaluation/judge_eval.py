@@ -25,6 +25,7 @@ from typing import Any
 
 from workbench.config import Settings, get_settings
 from workbench.evaluation.stats import percentile
+from workbench.evaluation.summary import Summary
 
 NO_TOKENS = {"prompt_tokens": 0, "completion_tokens": 0}
 
@@ -115,7 +116,7 @@ def evaluate_judge(pairs: str | Path | list[Pair], out: str | Path, *, lm: Any =
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     if log:
         _log(summary, out, settings)
-    return summary
+    return Summary(f"pairwise judge: {summary['lm']}, {summary['n']} pairs in both orders", summary)
 
 
 def _summary(records: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:

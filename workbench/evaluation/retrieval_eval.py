@@ -25,6 +25,7 @@ from workbench.config import Settings, get_settings
 from workbench.evaluation.beir import Query, load_qrels, load_queries
 from workbench.evaluation.retrieval_metrics import score_run
 from workbench.evaluation.stats import percentile
+from workbench.evaluation.summary import Summary
 from workbench.retrieval.cache import cached_index, config_dict
 from workbench.retrieval.confidence import features
 
@@ -136,7 +137,7 @@ def evaluate_retrieval(corpus: str | Path | Corpus, queries: str | Path | list[Q
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
     if log:
         _log(metrics, index.config, out, settings)
-    return metrics
+    return Summary(f"retrieval: {metrics['method']}, {metrics['n']} queries", metrics)
 
 
 def confidence_separation(records: Iterable[Mapping[str, float]]) -> dict[str, float]:

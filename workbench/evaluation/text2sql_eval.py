@@ -21,6 +21,7 @@ from workbench.config import Settings, get_settings
 from workbench.evaluation.metrics import gold_is_ordered, results_match
 from workbench.evaluation.spider import Text2SQLExample, database_path, load_questions, select
 from workbench.evaluation.stats import percentile
+from workbench.evaluation.summary import Summary
 from workbench.sql.text2sql import SQLOutcome, Text2SQLOptions
 
 GOLD_TIMEOUT_S = 60.0
@@ -92,7 +93,7 @@ def evaluate_text2sql(questions: str | Path | list[str | Path], db_dir: str | Pa
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     if log:
         _log(summary, out, settings)
-    return summary
+    return Summary(f"text2sql EX: {summary['lm']}, {summary['n']} questions", summary)
 
 
 def _load_file(path: str | Path, chain_of_thought: bool) -> Any:
