@@ -104,6 +104,8 @@ def _parser() -> argparse.ArgumentParser:
         parser_.add_argument("--optimizer", default="bootstrap", choices=["bootstrap", "mipro", "gepa"])
         parser_.add_argument("--lm", help="model (default: WORKBENCH_LM)")
         parser_.add_argument("--budget", type=int, help="most LM calls the optimisation may make")
+        parser_.add_argument("--reflection-lm", help="model proposing instructions for gepa and mipro "
+                             "(default: --lm; a stronger one helps)")
         parser_.add_argument("--demos", type=int, default=3, help="demonstrations per program")
         parser_.add_argument("--candidates", type=int, default=4, help="candidate programs (bootstrap, mipro)")
         parser_.add_argument("--seed", type=int, default=0, help="seed of the split and the search")
@@ -294,6 +296,7 @@ def _experiment(args: argparse.Namespace) -> int:
 
 def _optimize(args: argparse.Namespace) -> int:
     common = {"optimizer": args.optimizer, "lm": args.lm, "budget": args.budget, "demos": args.demos,
+              "reflection_lm": args.reflection_lm,
               "candidates": args.candidates, "seed": args.seed, "log": not args.no_log}
     if args.optimize == "judge":
         from workbench.optimize.judge import optimize_judge

@@ -68,7 +68,8 @@ def examples(pairs: list[Pair]) -> list[Any]:
 
 def optimize_judge(pairs: str | Path, out: str | Path, *, optimizer: str = "bootstrap", lm: str | None = None,
                    budget: int | None = None, train_size: int = 40, demos: int = 3, candidates: int = 4,
-                   seed: int = 0, save_to: str | Path | None = None, settings: Settings | None = None,
+                   seed: int = 0, save_to: str | Path | None = None, reflection_lm: str | None = None,
+                   settings: Settings | None = None,
                    log: bool = True, progress: bool = True, echo: Any = print) -> dict[str, Any]:
     """Split, evaluate the zero-shot judge on the held-out pairs, optimise on the rest, evaluate, save.
 
@@ -101,7 +102,8 @@ def optimize_judge(pairs: str | Path, out: str | Path, *, optimizer: str = "boot
     common = {"lm": model, "settings": settings, "log": log, "progress": progress}
     zero = evaluate_judge(held, out / "zero-shot", **common)
     echo(f"zero-shot: accuracy {zero['accuracy']:.3f}, consistency {zero['consistency']:.3f}")
-    opt, compile_kwargs = make_optimizer(plan, both_orders_metric, lm=model)
+    proposer = resolve_lm(reflection_lm, settings=settings) if reflection_lm else model
+    opt, compile_kwargs = make_optimizer(plan, both_orders_metric, lm=proposer)
     calls_before = len(model.history)
     started = time.perf_counter()
     with dspy.context(lm=model, adapter=LenientChatAdapter()):

@@ -156,10 +156,13 @@ def optimize_text2sql(trainset: str | Path | list[str | Path], db_dir: str | Pat
                       chain_of_thought: bool = False, eval_fraction: float = 0.5, eval_dbs: list[str] | None = None,
                       seed: int = 0, val_size: int = 30, demos: int = 3, candidates: int = 4,
                       eval_limit: int | None = None, recheck: bool = True, save_to: str | Path | None = None,
+                      reflection_lm: str | None = None,
                       settings: Settings | None = None, log: bool = True, progress: bool = True,
                       echo: Any = print) -> dict[str, Any]:
     """Split by database, evaluate zero-shot, optimise on the training databases, evaluate, save, recheck.
 
+    ``reflection_lm`` proposes instructions for GEPA and MIPRO (default: the task LM; a small local model
+    proposes poor ones, so a stronger model is worth naming here).
     Returns (and writes to ``OUT/summary.json``) ``ex_zero_shot``, ``ex_optimized`` and, with ``recheck``,
     ``ex_reloaded`` (the saved file loaded in a fresh process), all on the held-out databases, plus the plan,
     the measured optimisation calls and time, and the compiled file's path.
@@ -204,7 +207,8 @@ def optimize_text2sql(trainset: str | Path | list[str | Path], db_dir: str | Pat
     echo(f"zero-shot EX on held-out databases: {zero['ex']:.3f} ({zero['n']} questions)")
 
     student = Text2SQL(chain_of_thought)
-    opt, compile_kwargs = make_optimizer(plan, metric, lm=model)
+    proposer = resolve_lm(reflection_lm, settings=settings) if reflection_lm else model
+    opt, compile_kwargs = make_optimizer(plan, metric, lm=proposer)
     calls_before = len(model.history)
     started = time.perf_counter()
     with dspy.context(lm=model, adapter=LenientChatAdapter()):
