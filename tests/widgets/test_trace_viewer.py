@@ -100,3 +100,19 @@ def test_magics_ask_a_notebook_supervisor_and_reopen_its_trace(tmp_path):
         shell.run_cell_magic("ask", "--supervisor nothing", "q")
     with pytest.raises(ValueError, match="neither a notebook variable nor a file"):
         shell.run_line_magic("workbench_trace", "missing")
+
+
+def test_a_trace_logged_to_mlflow_reopens_in_the_viewer(tmp_path, settings):
+    import mlflow
+
+    from workbench.tracking import start_run
+
+    trace = _with_lm_sql_and_sources(_supervisor().run("how many?").trace)
+    with start_run("viewer-test", settings=settings) as run:
+        mlflow.log_text(trace.to_json(), f"traces/{trace.session}.json")
+    viewer = TraceViewer.from_mlflow(run.info.run_id, settings=settings)
+    assert len(viewer.trace) == len(trace) and "SELECT count(*) FROM singer" in viewer._details.value
+    with start_run("viewer-test", settings=settings) as empty:
+        pass
+    with pytest.raises(FileNotFoundError, match="no traces"):
+        TraceViewer.from_mlflow(empty.info.run_id, settings=settings)

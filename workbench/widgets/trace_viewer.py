@@ -106,15 +106,14 @@ class TraceViewer:
         return cls(Trace.load(path))
 
     @classmethod
-    def from_mlflow(cls, run_id: str, artifact: str | None = None) -> TraceViewer:
+    def from_mlflow(cls, run_id: str, artifact: str | None = None, settings: Any = None) -> TraceViewer:
         """A viewer of a trace logged as a JSON artifact of MLflow run ``run_id`` (the first ``traces/*.json``
-        when ``artifact`` is not given)."""
+        when ``artifact`` is not given), from the configured store (or ``settings``'s)."""
         import mlflow
 
         from workbench.config import get_settings
 
-        mlflow.set_tracking_uri(get_settings().tracking_uri)
-        client = mlflow.MlflowClient()
+        client = mlflow.MlflowClient((settings or get_settings()).tracking_uri)
         if artifact is None:
             found = [a.path for a in client.list_artifacts(run_id, "traces") if a.path.endswith(".json")]
             if not found:
