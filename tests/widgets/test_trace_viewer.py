@@ -31,7 +31,8 @@ def _supervisor(fail: bool = False) -> Supervisor:
 def _with_lm_sql_and_sources(trace: Trace) -> Trace:
     trace.emit("lm_call", "qwen", elapsed_ms=1200.0, node="plan", prompt_tokens=300, completion_tokens=20,
                prompt="[user] which agent?", completion="lookup")
-    trace.emit("sql", "data_analysis", sql="SELECT count(*) FROM singer", rows=1, ok=True, error="")
+    trace.emit("sql", "data_analysis", sql="SELECT count(*) FROM singer", rows=1, ok=True, error="",
+               columns=["count(*)"], preview=[["6"]])
     trace.emit("retrieval", "retrieval", query="exercise", hits=2, confidence=0.7, doc_ids=["d1", "d2"],
                scores=[0.91, 0.42], titles=["Exercise and mortality", "Diet"])
     return trace
@@ -49,6 +50,7 @@ def test_the_viewer_shows_spans_lm_calls_sql_sources_and_errors():
     assert "plan" in viewer._lm_calls.get_title(0) and "300+20 tokens" in viewer._lm_calls.get_title(0)
     assert "which agent?" in viewer._lm_calls.children[0].value
     assert "SELECT count(*) FROM singer" in viewer._details.value
+    assert "<th>count(*)</th>" in viewer._details.value and "<td>6</td>" in viewer._details.value  # its result
     assert "Exercise and mortality" in viewer._details.value and "0.910" in viewer._details.value
     names = {(s["kind"], s["name"]) for s in spans(trace)}
     assert {("node", "plan"), ("node", "execute"), ("agent", "lookup")} <= names

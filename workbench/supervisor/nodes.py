@@ -201,6 +201,9 @@ def _unique_keys(agents: list[str], iteration: int, step: int) -> list[str]:
     return keys
 
 
+SQL_PREVIEW_ROWS = 5  # first rows of a query's result kept in its trace event (as text)
+
+
 def _observe(agent: str, result: Any, trace: Trace) -> None:
     """``sql`` and ``retrieval`` events for the results that carry them."""
     if result is None:
@@ -208,7 +211,9 @@ def _observe(agent: str, result: Any, trace: Trace) -> None:
     if hasattr(result, "sql"):
         frame = getattr(result, "frame", None)
         trace.emit("sql", agent, sql=result.sql, rows=None if frame is None else len(frame),
-                   ok=frame is not None, error=getattr(result, "error", ""))
+                   ok=frame is not None, error=getattr(result, "error", ""),
+                   columns=[] if frame is None else [str(c) for c in frame.columns],
+                   preview=[] if frame is None else frame.head(SQL_PREVIEW_ROWS).astype(str).values.tolist())
     elif hasattr(result, "sources") and hasattr(result, "confidence"):
         trace.emit("retrieval", agent, query=getattr(result, "query", ""), hits=len(result.sources),
                    confidence=round(float(result.confidence), 4), doc_ids=[s.doc_id for s in result.sources],

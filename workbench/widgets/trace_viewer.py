@@ -3,8 +3,8 @@
 It shows, top to bottom: a summary line (events, LM calls, tokens, errors),
 a plotly timeline of the run's nodes and agents, the errors (highlighted),
 each LM call (or answer served from DSPy's cache) as an expandable panel (node, tokens, latency, prompt and
-completion), each SQL query with its row count, and each retrieval with its
-sources. ``TraceViewer(trace)`` shows a finished trace; ``viewer.watch(trace)``
+completion), each SQL query with its first rows and row count, and each retrieval with its
+sources and their scores. ``TraceViewer(trace)`` shows a finished trace; ``viewer.watch(trace)``
 (or ``TraceViewer.live(trace)``) subscribes to a running one and redraws as
 events arrive, and ``viewer.add(event)`` takes the events of
 ``supervisor.astream(question)`` one by one; ``TraceViewer.open(path)`` reads a trace saved as JSON, and
@@ -219,9 +219,21 @@ def _sql_html(events: list[TraceEvent]) -> str:
         return ""
     rows = "".join(
         f"<tr style='{'' if e.data.get('ok', True) else 'color:#b00'}'><td>{html.escape(e.name)}</td>"
-        f"<td><code>{html.escape(str(e.data.get('sql', '')))}</code></td><td>{e.data.get('rows')}</td>"
-        f"<td>{html.escape(str(e.data.get('error', '') or ''))}</td></tr>" for e in events)
-    return f"<b>SQL</b><table><tr><th>agent</th><th>query</th><th>rows</th><th>error</th></tr>{rows}</table>"
+        f"<td><code>{html.escape(str(e.data.get('sql', '')))}</code>{_preview_html(e.data)}</td>"
+        f"<td>{e.data.get('rows')}</td><td>{html.escape(str(e.data.get('error', '') or ''))}</td></tr>"
+        for e in events)
+    return (f"<b>SQL</b><table><tr><th>agent</th><th>query and its first rows</th><th>rows</th><th>error</th></tr>"
+            f"{rows}</table>")
+
+
+def _preview_html(data: dict[str, Any]) -> str:
+    """The first rows of a query's result, as a small table (empty when the event has none)."""
+    columns, preview = data.get("columns") or [], data.get("preview") or []
+    if not columns:
+        return ""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in preview)
+    return f"<table style='font-size:90%;margin-top:4px'><tr>{head}</tr>{body}</table>"
 
 
 def _retrieval_html(events: list[TraceEvent]) -> str:
