@@ -10,7 +10,8 @@ from workbench.optimize.common import Plan, describe, make_optimizer
 def test_bootstrap_projection_counts_candidates_and_the_three_fixed_programs():
     plan = Plan("bootstrap", train=94, val=30, demos=3, candidates=4)
     assert plan.projected_calls == (4 + 3) * (6 + 30)
-    assert "at most 252 LM calls" in describe(plan, 2.0) and "about 8 min" in describe(plan, 2.0)
+    assert "about 252 LM calls" in describe(plan, 2.0) and "about 8 min" in describe(plan, 2.0)
+    assert plan.worst_case_calls == (4 + 3) * (94 + 30) and f"up to {plan.worst_case_calls}" in describe(plan, 2.0)
 
 
 def test_a_budget_reduces_bootstrap_candidates_and_refuses_when_too_small():

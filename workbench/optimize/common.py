@@ -42,17 +42,25 @@ class Plan:
 
     @property
     def bootstrap_calls(self) -> int:
-        """Calls to find ``demos`` passing traces: at most two tries per demo (or the whole trainset)."""
+        """Calls to find ``demos`` passing traces, expecting about half to pass (a bootstrap tries the whole
+        trainset when few pass, so this is an estimate, not a bound)."""
         return min(self.train, 2 * self.demos)
 
     @property
     def projected_calls(self) -> int:
-        """An upper bound on LM calls for the optimisation itself (evaluations before and after not included)."""
+        """The expected LM calls of the optimisation itself (evaluations before and after not included)."""
         return self.calls_per_example * self.projected_runs
 
     @property
+    def worst_case_calls(self) -> int:
+        """Bootstrap's calls when almost no training example passes: every candidate tries the whole trainset."""
+        if self.optimizer != "bootstrap":
+            return self.projected_calls
+        return self.calls_per_example * (self.candidates + 3) * (self.train + self.val)
+
+    @property
     def projected_runs(self) -> int:
-        """An upper bound on runs of the program (metric calls, bootstrap tries) plus proposal/reflection calls."""
+        """Expected runs of the program (metric calls, bootstrap tries) plus proposal/reflection calls."""
         if self.optimizer == "bootstrap":
             # DSPy also scores three fixed programs: zero-shot, labelled demos only, and unshuffled bootstrap
             return (self.candidates + 3) * (self.bootstrap_calls + self.val)
@@ -123,6 +131,9 @@ def describe(plan: Plan, seconds_per_call: float) -> str:
     calls = plan.projected_calls
     minutes = calls * seconds_per_call / 60
     cap = f" (budget {plan.budget})" if plan.budget is not None else ""
-    return (f"{plan.optimizer}: at most {calls} LM calls{cap} for the optimisation, about {minutes:.0f} min at "
+    worst = plan.worst_case_calls
+    if worst > calls:
+        cap += f", up to {worst} if few training examples pass"
+    return (f"{plan.optimizer}: about {calls} LM calls{cap} for the optimisation, about {minutes:.0f} min at "
             f"{seconds_per_call:.1f} s per call; {plan.train} training and {plan.val} validation examples, "
             f"{plan.demos} demos, {plan.candidates} candidates")
