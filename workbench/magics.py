@@ -35,8 +35,7 @@ def ask_magic(ipython: Any, line: str, cell: str) -> Any:
     """The body of ``%%ask``: run the cell's question, live trace above, result below; returns the result."""
     from IPython.display import display
 
-    from workbench.supervisor.supervisor import Supervisor
-    from workbench.tracing import Trace
+    from workbench.supervisor.supervisor import Supervisor, run_sync
     from workbench.widgets.trace_viewer import TraceViewer
 
     try:
@@ -57,7 +56,7 @@ def ask_magic(ipython: Any, line: str, cell: str) -> Any:
 
             _supervisors[key] = demo_supervisor(lm=args.lm, db=args.db, corpus=args.corpus)
         supervisor = _supervisors[key]
-    viewer = TraceViewer(Trace())
+    viewer = TraceViewer()
     display(viewer)
 
     async def run() -> Any:
@@ -67,7 +66,7 @@ def ask_magic(ipython: Any, line: str, cell: str) -> Any:
             result = event.data.get("result", result)
         return result
 
-    result = _run(run())
+    result = run_sync(run())  # works inside Jupyter's running loop too
     ipython.user_ns["_ask"] = result
     return result
 
@@ -93,13 +92,6 @@ def trace_magic(ipython: Any, line: str) -> Any:
         raise ValueError(f"%workbench_trace: {target or '_ask'} holds a {type(value).__name__}, not a RunResult "
                          "or Trace")
     return TraceViewer(trace)
-
-
-def _run(coroutine: Any) -> Any:
-    """Run a coroutine to completion from a notebook cell (inside Jupyter's running loop too)."""
-    from workbench.supervisor.supervisor import run_sync
-
-    return run_sync(coroutine)
 
 
 def load(ipython: Any) -> None:

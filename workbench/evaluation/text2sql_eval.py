@@ -58,11 +58,15 @@ def evaluate_text2sql(questions: str | Path | list[str | Path], db_dir: str | Pa
     paths = {db_id: database_path(db_dir, db_id) for db_id in sorted({e.db_id for e in examples})}
     model = resolve_lm(lm, settings=settings, cache=cache)
     lm_name = lm if isinstance(lm, str) else getattr(model, "model", None) or settings.lm
-    if program is None and isinstance(compiled, str | Path):
-        program = _load_file(compiled, options.chain_of_thought)
-    use = None if compiled is None or isinstance(compiled, str | Path) else bool(compiled)
-    writers = {db_id: SQLWriter(Database.open(p), options, lm=model, program=program, compiled=use)
-               for db_id, p in paths.items()}
+    meta = None
+    if program is None:  # one program for every database: loaded (and its file read) once
+        from workbench.programs.compiled import load_default_text2sql, load_text2sql
+
+        if isinstance(compiled, str | Path):
+            program, meta = load_text2sql(compiled, options.chain_of_thought)
+        else:
+            program, meta = load_default_text2sql(options.chain_of_thought, model, use_compiled=compiled)
+    writers = {db_id: SQLWriter(Database.open(p), options, lm=model, program=program) for db_id, p in paths.items()}
     copies = _duckdb_copies(paths, out / "duckdb") if duckdb else {}
     started = time.perf_counter()
     records: list[dict[str, Any]] = [{} for _ in examples]
@@ -80,9 +84,8 @@ def evaluate_text2sql(questions: str | Path | list[str | Path], db_dir: str | Pa
     wall = time.perf_counter() - started
     summary = summarise(records)
     summary["stopped_early"] = stopped_early
-    metas = {w.compiled_meta.created: w.compiled_meta for w in writers.values() if w.compiled_meta is not None}
     summary["compiled"] = str(compiled) if isinstance(compiled, str | Path) else (
-        ", ".join(f"{m.optimizer} {m.created}" for m in metas.values()) or None)
+        f"{meta.optimizer} {meta.created}" if meta is not None else None)
     summary.update({"wall_s": round(wall, 1), "lm": lm_name, "program": VERSION, "lm_cache": bool(model.cache),
                     "options": options.as_params(),
                     "questions": ",".join(map(str, questions)) if isinstance(questions, list) else str(questions),
@@ -94,16 +97,6 @@ def evaluate_text2sql(questions: str | Path | list[str | Path], db_dir: str | Pa
     if log:
         _log(summary, out, settings)
     return Summary(f"text2sql EX: {summary['lm']}, {summary['n']} questions", summary)
-
-
-def _load_file(path: str | Path, chain_of_thought: bool) -> Any:
-    from workbench.programs.compiled import load_compiled
-    from workbench.programs.text2sql import VERSION, Text2SQL
-
-    program = Text2SQL(chain_of_thought=chain_of_thought)
-    load_compiled(program, path, program="text2sql", version=VERSION,
-                  variant="cot" if chain_of_thought else "predict")
-    return program
 
 
 def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:

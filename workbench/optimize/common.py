@@ -12,7 +12,9 @@ chosen, which ``--budget`` caps.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -99,8 +101,7 @@ class Plan:
             raise ValueError(f"--budget {self.budget} is too small for bootstrap: one candidate with the three "
                              f"fixed programs needs {4 * per_candidate} calls; raise the budget or shrink the "
                              "validation set")
-        return Plan(self.optimizer, self.train, self.val, self.demos, candidates, self.budget, self.seed,
-                    self.calls_per_example)
+        return dataclasses.replace(self, candidates=candidates)
 
 
 def make_optimizer(plan: Plan, metric: Callable[..., Any], *, lm: Any = None) -> tuple[Any, dict[str, Any]]:
@@ -124,6 +125,33 @@ def make_optimizer(plan: Plan, metric: Callable[..., Any], *, lm: Any = None) ->
     optimizer = dspy.GEPA(metric=metric, max_metric_calls=plan.gepa_metric_calls, reflection_lm=lm,
                           reflection_minibatch_size=3, num_threads=1, seed=plan.seed, track_stats=False)
     return optimizer, {}
+
+
+@dataclass
+class Optimised:
+    """What ``run_optimizer`` returns: the compiled program, and the time and LM calls the optimisation took."""
+
+    program: Any
+    seconds: float
+    calls: int
+
+
+def run_optimizer(plan: Plan, metric: Callable[..., Any], student: Any, trainset: list[Any], valset: list[Any], *,
+                  lm: Any, reflection_lm: str | None = None, settings: Any = None) -> Optimised:
+    """Compile ``student`` with the optimiser of ``plan`` on ``lm`` (instructions proposed by ``reflection_lm``,
+    default ``lm``); LM calls are counted from ``lm``'s history (cache hits are not calls)."""
+    import dspy
+
+    from workbench.lm import resolve_lm
+    from workbench.programs.adapter import LenientChatAdapter
+
+    proposer = resolve_lm(reflection_lm, settings=settings) if reflection_lm else lm
+    optimizer, compile_kwargs = make_optimizer(plan, metric, lm=proposer)
+    calls_before = len(lm.history)
+    started = time.perf_counter()
+    with dspy.context(lm=lm, adapter=LenientChatAdapter()):
+        program = optimizer.compile(student, trainset=trainset, valset=valset, **compile_kwargs)
+    return Optimised(program, time.perf_counter() - started, len(lm.history) - calls_before)
 
 
 def describe(plan: Plan, seconds_per_call: float) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ import dspy
 
 from workbench.config import Settings, get_settings
 from workbench.evaluation.judge_eval import Pair, evaluate_judge, load_pairs
-from workbench.optimize.common import Plan, describe, make_optimizer
+from workbench.optimize.common import Plan, describe, run_optimizer
 from workbench.programs.pairwise import PairwiseJudge
 
 PROGRAM = "pairwise-judge"
@@ -76,7 +75,6 @@ def optimize_judge(pairs: str | Path, out: str | Path, *, optimizer: str = "boot
     Returns (and writes to ``OUT/summary.json``) accuracy and consistency before and after.
     """
     from workbench.lm import resolve_lm
-    from workbench.programs.adapter import LenientChatAdapter
     from workbench.programs.compiled import COMPILED_DIR, CompiledMeta, lm_name, save_compiled
     from workbench.programs.pairwise import VERSION
 
@@ -102,14 +100,9 @@ def optimize_judge(pairs: str | Path, out: str | Path, *, optimizer: str = "boot
     common = {"lm": model, "settings": settings, "log": log, "progress": progress}
     zero = evaluate_judge(held, out / "zero-shot", **common)
     echo(f"zero-shot: accuracy {zero['accuracy']:.3f}, consistency {zero['consistency']:.3f}")
-    proposer = resolve_lm(reflection_lm, settings=settings) if reflection_lm else model
-    opt, compile_kwargs = make_optimizer(plan, both_orders_metric, lm=proposer)
-    calls_before = len(model.history)
-    started = time.perf_counter()
-    with dspy.context(lm=model, adapter=LenientChatAdapter()):
-        compiled = opt.compile(BothOrders(), trainset=boot, valset=val, **compile_kwargs).judge
-    optimize_s = time.perf_counter() - started
-    calls = len(model.history) - calls_before
+    done = run_optimizer(plan, both_orders_metric, BothOrders(), boot, val, lm=model, reflection_lm=reflection_lm,
+                         settings=settings)
+    compiled, optimize_s, calls = done.program.judge, done.seconds, done.calls
     tuned = evaluate_judge(held, out / "optimized", program=compiled, **common)
     echo(f"optimised: accuracy {tuned['accuracy']:.3f}, consistency {tuned['consistency']:.3f} "
          f"({optimize_s / 60:.1f} min, {calls} LM calls)")

@@ -26,9 +26,8 @@ from typing import Any
 
 from workbench.config import Settings, get_settings
 from workbench.evaluation.spider import Text2SQLExample, database_path, load_questions
-from workbench.optimize.common import Plan, describe, make_optimizer
+from workbench.optimize.common import Plan, describe, run_optimizer
 
-PROGRAM = "text2sql"
 EVAL_TIMEOUT_S = 60.0
 
 
@@ -76,7 +75,7 @@ class ExecutionMetric:
     def __init__(self, db_dir: str | Path) -> None:
         self.db_dir = Path(db_dir)
         self._dbs: dict[str, Any] = {}
-        self._gold: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+        self._gold: dict[tuple[str, str], tuple[list[tuple[Any, ...]], bool]] = {}  # rows, ordered
 
     def database(self, db_id: str) -> Any:
         """The read-only ``Database`` for ``db_id`` (opened once)."""
@@ -93,15 +92,16 @@ class ExecutionMetric:
 
         key = (example.db_id, example.sql)
         if key not in self._gold:
-            self._gold[key] = gold_rows(database_path(self.db_dir, example.db_id), example.sql)
-        gold = self._gold[key]
+            rows = gold_rows(database_path(self.db_dir, example.db_id), example.sql)
+            self._gold[key] = (rows, gold_is_ordered(example.sql))
+        gold, ordered = self._gold[key]
         if not sql:
             return False, f"No SQL was written. A correct query is: {example.sql}"
         try:
             result = self.database(example.db_id).execute(sql, row_limit=100_000, timeout_s=EVAL_TIMEOUT_S)
         except Exception as exc:
             return False, f"The query failed: {str(exc)[:300]}. A correct query is: {example.sql}"
-        if results_match(gold, result.rows, ordered=gold_is_ordered(example.sql)):
+        if results_match(gold, result.rows, ordered=ordered):
             return True, "The query returned exactly the right rows."
         shape = f"{len(result.rows)} rows of {len(result.frame.columns)} columns"
         want = f"{len(gold)} rows of {len(gold[0]) if gold else 0} columns"
@@ -167,12 +167,9 @@ def optimize_text2sql(trainset: str | Path | list[str | Path], db_dir: str | Pat
     ``ex_reloaded`` (the saved file loaded in a fresh process), all on the held-out databases, plus the plan,
     the measured optimisation calls and time, and the compiled file's path.
     """
-    import dspy
-
     from workbench.evaluation.text2sql_eval import evaluate_text2sql
     from workbench.lm import resolve_lm
-    from workbench.programs.adapter import LenientChatAdapter
-    from workbench.programs.compiled import COMPILED_DIR, CompiledMeta, save_compiled
+    from workbench.programs.compiled import COMPILED_DIR, TEXT2SQL, CompiledMeta, lm_name, save_compiled, variant_of
     from workbench.programs.text2sql import VERSION, Text2SQL
 
     settings = settings or get_settings()
@@ -190,11 +187,11 @@ def optimize_text2sql(trainset: str | Path | list[str | Path], db_dir: str | Pat
             [{"db_id": e.db_id, "question": e.question, "query": e.query, "hardness": e.hardness} for e in part],
             indent=1) + "\n")
     model = resolve_lm(lm, settings=settings)
-    lm_name = getattr(model, "model", None) or str(lm)
+    name = lm_name(model)
     metric = ExecutionMetric(db_dir)
     boot_set = to_dspy(boot, metric)
     val_set = to_dspy(val, metric, full_schema=True)
-    variant = "cot" if chain_of_thought else "predict"
+    variant = variant_of(chain_of_thought)
     echo(f"split by database: train {sorted({e.db_id for e in train})} ({len(train)} questions: "
          f"{len(boot)} to bootstrap from, {len(val)} to validate), held out {sorted({e.db_id for e in held})} "
          f"({len(held)} questions)")
@@ -206,20 +203,14 @@ def optimize_text2sql(trainset: str | Path | list[str | Path], db_dir: str | Pat
     zero = evaluate_text2sql(out / "eval.json", out=out / "zero-shot", program=Text2SQL(chain_of_thought), **common)
     echo(f"zero-shot EX on held-out databases: {zero['ex']:.3f} ({zero['n']} questions)")
 
-    student = Text2SQL(chain_of_thought)
-    proposer = resolve_lm(reflection_lm, settings=settings) if reflection_lm else model
-    opt, compile_kwargs = make_optimizer(plan, metric, lm=proposer)
-    calls_before = len(model.history)
-    started = time.perf_counter()
-    with dspy.context(lm=model, adapter=LenientChatAdapter()):
-        compiled = opt.compile(student, trainset=boot_set, valset=val_set, **compile_kwargs)
-    optimize_s = time.perf_counter() - started
-    calls = len(model.history) - calls_before
+    done = run_optimizer(plan, metric, Text2SQL(chain_of_thought), boot_set, val_set, lm=model,
+                         reflection_lm=reflection_lm, settings=settings)
+    compiled, optimize_s, calls = done.program, done.seconds, done.calls
     echo(f"optimised in {optimize_s / 60:.1f} min with {calls} LM calls (cache hits not counted)")
 
     tuned = evaluate_text2sql(out / "eval.json", out=out / "optimized", program=compiled, **common)
     echo(f"optimised EX on held-out databases: {tuned['ex']:.3f}")
-    meta = CompiledMeta(program=PROGRAM, version=VERSION, variant=variant, lm=lm_name,
+    meta = CompiledMeta(program=TEXT2SQL, version=VERSION, variant=variant, lm=name,
                         trainset=_fingerprint(train), metric="execution accuracy (Spider rules)",
                         score=tuned["ex"], baseline=zero["ex"], optimizer=optimizer,
                         extra={"eval_dbs": sorted({e.db_id for e in held}), "n_eval": len(held), "plan": vars(plan),
@@ -227,7 +218,7 @@ def optimize_text2sql(trainset: str | Path | list[str | Path], db_dir: str | Pat
     path = save_compiled(compiled, meta, save_to or COMPILED_DIR)
     echo(f"saved {path}")
     summary: dict[str, Any] = {
-        "lm": lm_name, "optimizer": optimizer, "variant": variant, "program": VERSION, "plan": vars(plan),
+        "lm": name, "optimizer": optimizer, "variant": variant, "program": VERSION, "plan": vars(plan),
         "train_dbs": sorted({e.db_id for e in train}), "eval_dbs": sorted({e.db_id for e in held}),
         "n_train": len(train), "n_eval": len(held), "ex_zero_shot": zero["ex"], "ex_optimized": tuned["ex"],
         "optimize_s": round(optimize_s, 1), "optimize_calls": calls, "projected_calls": plan.projected_calls,

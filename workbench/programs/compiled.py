@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 COMPILED_DIR = Path(__file__).resolve().parent / "compiled"
+TEXT2SQL = "text2sql"  # the program name text2sql files are saved under
 
 
 class CompiledProgramError(ValueError):
@@ -129,16 +130,28 @@ def load_default_text2sql(chain_of_thought: bool, lm: Any = None, *, use_compile
     import dspy
 
     from workbench.config import get_settings
-    from workbench.programs.text2sql import VERSION, Text2SQL
+    from workbench.programs.text2sql import Text2SQL
 
-    program = Text2SQL(chain_of_thought=chain_of_thought)
     if use_compiled is None:
         use_compiled = get_settings().use_compiled
     lm = lm if lm is not None else dspy.settings.lm
-    if not use_compiled or lm is None:
-        return program, None
-    variant = "cot" if chain_of_thought else "predict"
-    path = find_compiled("text2sql", lm_name(lm), variant, folder or COMPILED_DIR)
+    path = None
+    if use_compiled and lm is not None:
+        path = find_compiled(TEXT2SQL, lm_name(lm), variant_of(chain_of_thought), folder or COMPILED_DIR)
     if path is None:
-        return program, None
-    return program, load_compiled(program, path, program="text2sql", version=VERSION, variant=variant)
+        return Text2SQL(chain_of_thought=chain_of_thought), None
+    return load_text2sql(path, chain_of_thought)
+
+
+def variant_of(chain_of_thought: bool) -> str:
+    """The variant a text2sql program is filed under: ``cot`` or ``predict`` (their states do not fit each other)."""
+    return "cot" if chain_of_thought else "predict"
+
+
+def load_text2sql(path: str | Path, chain_of_thought: bool) -> tuple[Any, CompiledMeta]:
+    """A text2sql program (``ChainOfThought`` or ``Predict``) with the compiled state in ``path``, and its metadata."""
+    from workbench.programs.text2sql import VERSION, Text2SQL
+
+    program = Text2SQL(chain_of_thought=chain_of_thought)
+    meta = load_compiled(program, path, program=TEXT2SQL, version=VERSION, variant=variant_of(chain_of_thought))
+    return program, meta
