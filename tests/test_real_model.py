@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 from conftest import SPIDER
 
-from workbench.answer import ask
+from workbench.agents.data_analysis import ask
 from workbench.demo import DEMO_DB, DEMO_QUESTIONS
 from workbench.lm import load_lm
 

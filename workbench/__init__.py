@@ -1,6 +1,7 @@
 """workbench: a Jupyter-first research workbench for LLM agents over your own data.
 
-The names in ``__all__`` are the whole public API. Importing the package is
+The names in ``__all__`` are the whole public API, declared once in ``_LAZY``
+(name → module; loaded on first use) plus the few eager ones. Importing the package is
 cheap: heavy libraries (dspy, mlflow, llama-cpp, pandas) load on first use.
 Importing it also sets offline defaults for libraries that would otherwise
 reach the network (each only when you have not set it yourself).
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 OFFLINE_DEFAULTS = {
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # litellm fetches its price map at import otherwise
@@ -22,7 +23,9 @@ OFFLINE_DEFAULTS = {
 for _key, _value in OFFLINE_DEFAULTS.items():
     os.environ.setdefault(_key, _value)
 
-from workbench.config import Settings, configure, get_settings  # noqa: E402
+from workbench.config import Settings as Settings  # noqa: E402  (re-exported: the eager public names)
+from workbench.config import configure as configure  # noqa: E402
+from workbench.config import get_settings as get_settings  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -39,8 +42,7 @@ _LAZY = {
     "SQLSyntaxError": "workbench.sql.guard",
     "check_sql": "workbench.sql.guard",
     "Text2SQL": "workbench.programs.text2sql",
-    "Answer": "workbench.answer",
-    "ask": "workbench.answer",
+    "ask": "workbench.agents.data_analysis",
     "run_demo": "workbench.demo",
     "DataAnalysisAgent": "workbench.agents.data_analysis",
     "DataAnalysisResult": "workbench.agents.data_analysis",
@@ -56,6 +58,8 @@ _LAZY = {
     "RetrievalResult": "workbench.agents.retrieval",
     "evaluate_retrieval": "workbench.evaluation.retrieval_eval",
     "Agent": "workbench.agents.base",
+    "AgentResult": "workbench.agents.result",
+    "TextResult": "workbench.agents.result",
     "AgentRegistry": "workbench.agents.base",
     "agent": "workbench.agents.base",
     "Supervisor": "workbench.supervisor.supervisor",
@@ -74,83 +78,8 @@ _LAZY = {
     "demo_supervisor": "workbench.demo",
 }
 
-__all__ = [
-    "Agent",
-    "AgentRegistry",
-    "Answer",
-    "Comparison",
-    "Corpus",
-    "DataAnalysisAgent",
-    "DataAnalysisResult",
-    "Database",
-    "Document",
-    "ExperimentRun",
-    "HybridIndex",
-    "IndexMismatchError",
-    "InformationRetrievalAgent",
-    "LlamaCppEngine",
-    "ModelError",
-    "QueryError",
-    "QueryResult",
-    "RetrievalConfig",
-    "RetrievalResult",
-    "RunResult",
-    "SQLSyntaxError",
-    "SearchResult",
-    "SessionNotFoundError",
-    "Settings",
-    "Supervisor",
-    "Text2SQL",
-    "Text2SQLOptions",
-    "Trace",
-    "TraceEvent",
-    "TraceViewer",
-    "UnsafeSQLError",
-    "__version__",
-    "agent",
-    "ask",
-    "check_sql",
-    "compare_experiment",
-    "configure",
-    "demo_supervisor",
-    "evaluate_judge",
-    "evaluate_retrieval",
-    "evaluate_text2sql",
-    "get_settings",
-    "list_models",
-    "load_lm",
-    "model_path",
-    "optimize_judge",
-    "optimize_text2sql",
-    "run_demo",
-    "run_experiment",
-]
-
-if TYPE_CHECKING:
-    from workbench.agents.base import Agent, AgentRegistry, agent
-    from workbench.agents.data_analysis import DataAnalysisAgent, DataAnalysisResult
-    from workbench.agents.retrieval import InformationRetrievalAgent, RetrievalResult
-    from workbench.answer import Answer, ask
-    from workbench.demo import demo_supervisor, run_demo
-    from workbench.evaluation.judge_eval import evaluate_judge
-    from workbench.evaluation.retrieval_eval import evaluate_retrieval
-    from workbench.evaluation.text2sql_eval import evaluate_text2sql
-    from workbench.experiments.compare import Comparison, compare_experiment
-    from workbench.experiments.runner import ExperimentRun, run_experiment
-    from workbench.lm import LlamaCppEngine, load_lm
-    from workbench.models import ModelError, list_models, model_path
-    from workbench.optimize.judge import optimize_judge
-    from workbench.optimize.text2sql import optimize_text2sql
-    from workbench.programs.text2sql import Text2SQL
-    from workbench.retrieval.corpus import Corpus, Document
-    from workbench.retrieval.index import HybridIndex, IndexMismatchError, RetrievalConfig, SearchResult
-    from workbench.sql.database import Database, QueryError, QueryResult
-    from workbench.sql.guard import SQLSyntaxError, UnsafeSQLError, check_sql
-    from workbench.sql.text2sql import Text2SQLOptions
-    from workbench.supervisor.result import RunResult
-    from workbench.supervisor.supervisor import SessionNotFoundError, Supervisor
-    from workbench.tracing import Trace, TraceEvent
-    from workbench.widgets.trace_viewer import TraceViewer
+# The public API, declared once: each lazy name and the module it comes from; __all__ adds the eager ones.
+__all__ = sorted([*_LAZY, "Settings", "__version__", "configure", "get_settings"])
 
 
 def load_ipython_extension(ipython: Any) -> None:

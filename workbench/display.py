@@ -13,12 +13,22 @@ from typing import Any
 
 
 def parts_html(parts: Iterable[Any]) -> str:
-    """One static HTML string: snippets as they are, figures as embedded plotly (plotly.js from its CDN)."""
-    return "".join(p if isinstance(p, str) else p.to_html(full_html=False, include_plotlyjs="cdn") for p in parts)
+    """One static HTML string: snippets as they are, figures as embedded plotly (plotly.js from its CDN), other
+    objects (results) by their own ``_repr_html_``."""
+    return "".join(_html(p) for p in parts)
+
+
+def _html(part: Any) -> str:
+    if isinstance(part, str):
+        return part
+    if hasattr(part, "to_plotly_json"):  # a plotly figure
+        return str(part.to_html(full_html=False, include_plotlyjs="cdn"))
+    return str(part._repr_html_())
 
 
 def show(parts: Iterable[Any]) -> None:
-    """Display ``parts`` in Jupyter: runs of snippets as one HTML output, figures through plotly's renderer."""
+    """Display ``parts`` in Jupyter: runs of snippets as one HTML output, figures through plotly's renderer,
+    other objects (results) as they display themselves."""
     from IPython.display import HTML, display
 
     pending: list[str] = []

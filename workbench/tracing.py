@@ -2,7 +2,8 @@
 
 Every step of a run emits a typed ``TraceEvent`` (a node or agent starting
 and ending, an LM call with tokens and latency, SQL, a retrieval, a cache
-hit, a retry, an error, a supervisor decision such as the plan or a score).
+hit, a retry, an error, a supervisor decision such as the plan or a score,
+and ``observation`` for what any other agent's result reports).
 Events are numbered in the order they happen (``seq``), so a trace reads in
 causal order even when agents run concurrently. Listeners
 added with ``subscribe`` see each event as it is emitted; that is how a run
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 EVENT_KINDS = ("run_start", "run_end", "node_start", "node_end", "agent_start", "agent_end", "lm_call", "sql",
-               "retrieval", "cache_hit", "retry", "error", "decision")
+               "retrieval", "observation", "cache_hit", "retry", "error", "decision")
 SPAN_KINDS = ("run", "node", "agent")
 
 

@@ -48,3 +48,23 @@ def test_agent_builds_its_index_from_a_folder_of_notes(tmp_path):
 def test_agent_accepts_a_corpus():
     agent = InformationRetrievalAgent(Corpus([Document("a", "Paris is the capital of France.")]), k=1)
     assert agent.search("capital of France").sources[0].doc_id == "a"
+
+
+def test_the_result_is_an_agent_result_with_evidence_record_and_events(scifact_index, scifact_sample):
+    import json
+
+    from workbench.agents.result import AgentResult
+
+    result = InformationRetrievalAgent(scifact_index, k=3).search(scifact_sample[1][2].text)
+    assert isinstance(result, AgentResult)
+    assert result.evidence().startswith(f"Confidence {result.confidence:.2f}\n[1] ")
+    record = result.record()
+    assert record["type"] == "sources" and [s["number"] for s in record["sources"]] == [1, 2, 3]
+    assert json.loads(json.dumps(record)) == record
+    [(kind, data)] = result.trace_events()
+    assert kind == "retrieval" and data["hits"] == 3 and data["doc_ids"] == [s.doc_id for s in result.sources]
+
+
+def test_a_search_without_sources_says_so_in_its_evidence(scifact_index):
+    result = InformationRetrievalAgent(scifact_index).search("  ")
+    assert result.evidence().startswith("No sources found (") and result.record()["sources"] == []

@@ -30,7 +30,7 @@ def test_agents_of_one_step_run_concurrently():
     registry = AgentRegistry([_sleeper("a", 0.3), _sleeper("b", 0.3)])
     trace = Trace()
     outcomes = asyncio.run(StepExecutor(registry).run([AgentCall("a", "x"), AgentCall("b", "y")], trace))
-    assert [o.result for o in outcomes] == ["done:x", "done:y"]
+    assert [str(o.result) for o in outcomes] == ["done:x", "done:y"]  # plain values come back as TextResult
     kinds = [(e.kind, e.name) for e in trace.of_kind("agent_start", "agent_end")]
     assert kinds[:2] == [("agent_start", "a"), ("agent_start", "b")]  # both started before either ended
     assert max(o.elapsed_ms for o in outcomes) < 550  # about 0.3 s, not 0.6 s
@@ -41,7 +41,7 @@ def test_a_slow_agent_times_out_and_the_others_results_are_kept():
     trace = Trace()
     executor = StepExecutor(registry, agent_timeout_s=0.1, attempts=1)
     fast, slow = asyncio.run(executor.run([AgentCall("fast", "q"), AgentCall("slow", "q")], trace))
-    assert fast.ok and fast.result == "done:q"
+    assert fast.ok and str(fast.result) == "done:q"
     assert not slow.ok and slow.error_kind == "timeout" and "0.1 s" in slow.error
     assert any(e.kind == "error" and e.name == "slow" for e in trace)
 
@@ -65,7 +65,7 @@ def test_transient_errors_are_retried_and_recorded():
     registry = AgentRegistry([FunctionAgent(flaky, name="flaky", description="fails twice")])
     trace = Trace()
     (outcome,) = asyncio.run(StepExecutor(registry, attempts=3, base_delay_s=0.01).run([AgentCall("flaky", 1)], trace))
-    assert outcome.result == "finally" and outcome.attempts == 3
+    assert str(outcome.result) == "finally" and outcome.attempts == 3
     retries = trace.of_kind("retry")
     assert [e.data["attempt"] for e in retries] == [1, 2] and all(e.data["wait_ms"] >= 0 for e in retries)
 
@@ -81,7 +81,7 @@ def test_circuit_opens_after_repeated_failures_and_the_selector_substitutes():
     assert executor.breaker("primary").state == "open"
     trace = Trace()
     (outcome,) = asyncio.run(executor.run([AgentCall("primary", "t")], trace))
-    assert outcome.agent == "backup" and outcome.substituted_for == "primary" and outcome.result == "backup:t"
+    assert outcome.agent == "backup" and outcome.substituted_for == "primary" and str(outcome.result) == "backup:t"
     assert len(counter) == 2  # the open circuit kept the primary from being called a third time
     assert "circuit is open" in trace.of_kind("error")[0].data["error"]
 

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import dspy
-import pandas as pd
 import pytest
 from conftest import chat_answer, recorded_lm
 
 from workbench.programs.adapter import LenientChatAdapter
 from workbench.programs.final_answer import AnswerWriter
 from workbench.programs.judge import Judge, parse_score
-from workbench.supervisor.evidence import render_evidence
-from workbench.supervisor.executor import AgentOutcome
 
 
 @pytest.mark.parametrize(("text", "score"), [
@@ -52,27 +49,3 @@ def test_answer_writer_returns_the_text():
     lm, _ = recorded_lm(chat_answer(answer="There were 12 orders in May [1]."))
     with dspy.context(lm=lm, adapter=LenientChatAdapter()):
         assert AnswerWriter()(question="q", evidence="e").answer == "There were 12 orders in May [1]."
-
-
-class _SQL:
-    def __init__(self, frame: pd.DataFrame | None, sql: str = "SELECT 1") -> None:
-        self.sql, self.frame, self.error_kind, self.error = sql, frame, "" if frame is not None else "db", "boom"
-
-
-class _Docs:
-    def __init__(self) -> None:
-        self.context, self.sources, self.confidence = "[1] Policy (doc a)\nReturns within 30 days.", [1], 0.9
-
-
-def test_evidence_shows_sql_rows_sources_and_failures():
-    frame = pd.DataFrame({"month": range(12), "orders": range(12)})
-    text = render_evidence([
-        AgentOutcome("data_analysis", "orders per month", result=_SQL(frame)),
-        AgentOutcome("retrieval", "returns policy", result=_Docs(), substituted_for="web"),
-        AgentOutcome("slow", "x", error="no answer within 1 s", error_kind="timeout"),
-    ])
-    assert "SQL: SELECT 1" in text and "(12 rows in all; first 10 shown)" in text
-    assert "[1] Policy (doc a)" in text and "standing in for web" in text and "Confidence 0.90" in text
-    assert "FAILED (timeout): no answer within 1 s" in text
-    assert render_evidence([]) == "(no agent returned anything)"
-    assert "SQL failed (db): boom" in render_evidence([AgentOutcome("data_analysis", "q", result=_SQL(None))])

@@ -318,21 +318,27 @@ def test_a_recorded_lm_plans_judges_and_writes_and_every_call_is_traced():
 
 
 def test_a_table_result_shows_sql_chart_and_rows_and_jupyter_gets_the_chart_as_a_figure(monkeypatch):
-    from types import SimpleNamespace
-
     import pandas as pd
 
+    from workbench.agents.charts import choose_chart
+    from workbench.agents.data_analysis import DataAnalysisResult
+
     frame = pd.DataFrame({"day": ["Thur", "Fri", "Sat"], "average_tip": [2.77, 2.73, 2.99]})
+    kind, figure = choose_chart(frame, title="tips")
 
     async def sql(task: str):
-        return SimpleNamespace(sql="SELECT day, AVG(tip) FROM tips GROUP BY day", frame=frame, summary="3 rows",
-                               chart_kind="bar", ok=True)
+        return DataAnalysisResult(task, "SELECT day, AVG(tip) FROM tips GROUP BY day", frame, "3 rows", kind, figure,
+                                  [], {"sql": 0.1}, {}, "key")
 
     result = make([FunctionAgent(sql, name="data_analysis", description="SQL")]).run("Average tip per day?")
     page = result._repr_html_()
     assert "SELECT day, AVG(tip)" in page and "plotly" in page and "Thur" in page
-    shown = []
+    shown: list = []
     monkeypatch.setattr("IPython.display.display", shown.append)
     result._ipython_display_()
-    assert [type(x).__name__ for x in shown] == ["HTML", "Figure", "HTML"]  # the chart goes to plotly's renderer
+    live = result.evidence(next(iter(result.records)))
+    assert shown[1] is live  # the agent's result shows itself ...
+    shown.clear()
+    live._ipython_display_()
+    assert [type(x).__name__ for x in shown] == ["HTML", "Figure", "HTML"]  # ... with the chart as a figure
     assert "SELECT day" in shown[0].data and "Thur" in shown[2].data

@@ -1,9 +1,11 @@
 """DataAnalysisAgent: natural language → guarded SQL → DataFrame → summary and chart.
 
-``await agent.execute("question")`` returns a ``DataAnalysisResult`` with the
-SQL, its rows, every attempt and error, a short summary, an automatic plotly
-chart, timings, token usage and a cache key. In a notebook the result shows
-itself as the answer table, the chart and the SQL.
+``await agent.execute("question")`` (or ``agent.run``) returns a
+``DataAnalysisResult`` with the SQL, its rows, every attempt and error, a
+short summary, an automatic plotly chart, timings, token usage and a cache
+key. ``ask(question, db)`` is the one-call front door: the same agent, with
+the LM calls and the SQL recorded in the result's ``trace``. In a notebook the
+result shows itself as the answer table, the chart and the SQL.
 """
 
 from __future__ import annotations
@@ -17,13 +19,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench.agents.result import TraceEventSpec, emit_result, jsonable
 from workbench.display import parts_html, show
 from workbench.sql.database import Database
 from workbench.sql.text2sql import SQLAttempt, SQLWriter, Text2SQLOptions
+from workbench.tracing import Trace, current_trace, use_trace
 
 if TYPE_CHECKING:
     import dspy
     import pandas as pd
+
+EVIDENCE_ROWS = 10  # rows of the result the judge and the answer writer read
+RECORD_ROWS = 50  # rows kept in the checkpointed record; the live result keeps all of them
+PREVIEW_ROWS = 5  # rows kept (as text) in the ``sql`` trace event
 
 
 @dataclass(frozen=True)
@@ -35,7 +43,12 @@ class DataAnalysisTask:
 
 @dataclass
 class DataAnalysisResult:
-    """What the agent found: SQL, rows, summary, chart, attempts with errors, timings, tokens, cache key."""
+    """What the agent found: SQL, rows, summary, chart, attempts with errors, timings, tokens, cache key.
+
+    ``error_kind`` is one of ``unsafe``, ``syntax``, ``execution``, ``timeout``, ``lm`` or empty;
+    ``attempts`` lists every generated query (first try and repairs) with its error. ``trace`` holds the LM
+    calls and the SQL of an ``ask`` (``None`` when the supervisor ran the agent: its run has the trace).
+    """
 
     question: str
     sql: str
@@ -51,23 +64,74 @@ class DataAnalysisResult:
     error_kind: str = ""
     truncated: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    trace: Trace | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
         """True when SQL ran and produced the table."""
         return self.frame is not None
 
+    @property
+    def seconds(self) -> float:
+        """Seconds from the question to SQL that ran (or gave up): generation, guard, execution, repairs."""
+        return self.timings.get("sql", 0.0)
+
+    @property
+    def cached(self) -> bool:
+        """True when the LM reported no token usage: its answer came from DSPy's response cache.
+
+        (A remote provider that reports no usage at all would also read as cached.)
+        """
+        return bool(self.sql) and not any(self.tokens.values())
+
+    def evidence(self) -> str:
+        """The SQL and its first rows (or why it failed), as the judge and the answer writer read them."""
+        if self.frame is None:
+            return f"SQL failed ({self.error_kind}): {self.error}"
+        rows = self.frame.head(EVIDENCE_ROWS).to_string(index=False)
+        more = (f"\n({len(self.frame)} rows in all; first {EVIDENCE_ROWS} shown)"
+                if len(self.frame) > EVIDENCE_ROWS else "")
+        return f"SQL: {self.sql}\nResult:\n{rows}{more}"
+
+    def record(self) -> dict[str, Any]:
+        """A ``table`` record: SQL, summary, chart kind and, when it ran, columns, row count and first rows."""
+        record: dict[str, Any] = {"type": "table", "sql": self.sql, "summary": self.summary,
+                                  "chart_kind": self.chart_kind}
+        if self.frame is not None:
+            head = self.frame.head(RECORD_ROWS)
+            record.update(columns=[str(c) for c in self.frame.columns], n_rows=len(self.frame),
+                          rows=head.astype(object).where(head.notna(), None).values.tolist())
+        return jsonable(record)
+
+    def trace_events(self) -> list[TraceEventSpec]:
+        """One ``sql`` event: the query, row count, columns, first rows (as text) and error."""
+        frame = self.frame
+        return [("sql", {"sql": self.sql, "rows": None if frame is None else len(frame), "ok": frame is not None,
+                         "error": self.error, "columns": [] if frame is None else [str(c) for c in frame.columns],
+                         "preview": [] if frame is None else
+                         frame.head(PREVIEW_ROWS).astype(str).values.tolist()})]
+
+    def __str__(self) -> str:
+        body = self.error if self.frame is None else self.frame.to_string(max_rows=15, index=False)
+        return f"Q: {self.question}\nSQL: {self.sql or '-'}\n{body}\n({self._timing()})"
+
+    def _timing(self) -> str:
+        repairs = f", {len(self.attempts) - 1} repair(s)" if len(self.attempts) > 1 else ""
+        return f"{self.seconds:.1f} s{repairs}" + (", LM answer from DSPy's cache" if self.cached else "")
+
     def _parts(self) -> list[Any]:
         parts: list[Any] = [f"<h4>{html.escape(self.question)}</h4><pre>{html.escape(self.sql or '-')}</pre>"]
-        if not self.ok:
+        if self.frame is None:
             parts.append(f"<p style='color:#b00'>{self.error_kind}: {html.escape(self.error)}</p>")
         else:
             parts.append(f"<p>{html.escape(self.summary)}</p>")
             if self.figure is not None:
                 parts.append(self.figure)
-            parts.append(self.frame.to_html(max_rows=20, index=False))  # type: ignore[union-attr]
+            parts.append(self.frame.to_html(max_rows=20, index=False))
         timing = ", ".join(f"{k} {v:.2f} s" for k, v in self.timings.items())
-        parts.append(f"<p><small>{len(self.attempts)} attempt(s); {timing}; tokens {self.tokens}</small></p>")
+        cached = "; LM answer from DSPy's cache" if self.cached else ""
+        parts.append(f"<p><small>{len(self.attempts)} attempt(s); {timing}; tokens {self.tokens}{cached}"
+                     "</small></p>")
         return parts
 
     def _repr_html_(self) -> str:
@@ -160,6 +224,30 @@ class DataAnalysisAgent:
             tokens=outcome.tokens, cache_key=self.cache_key(question), error=outcome.error,
             error_kind=outcome.error_kind, truncated=truncated,
         )
+
+    def ask(self, question: str) -> DataAnalysisResult:
+        """``run`` with its own trace: the result's ``trace`` has the LM calls and the ``sql`` event.
+
+        Inside another trace (``use_trace``) the events also reach that one.
+        """
+        outer = current_trace()
+        trace = Trace() if outer is None else outer.child(agent=self.name)
+        with use_trace(trace):
+            result = self.run(question)
+            emit_result(result, self.name, trace)
+        result.trace = trace
+        return result
+
+
+def ask(question: str, db: Database | str | Path, *, lm: dspy.BaseLM | str | None = None,
+        options: Text2SQLOptions | None = None) -> DataAnalysisResult:
+    """Answer ``question`` over ``db`` with generated, guarded, read-only SQL: ``DataAnalysisAgent(db).ask``.
+
+    ``lm`` is a ``dspy.LM`` or a model name (default: the ``lm`` setting); ``options`` switches the text2sql
+    techniques (sample values, repair, self-consistency). The result has the SQL, the rows as ``frame``, a
+    chart, timings, tokens, and a ``trace`` of the LM calls and the SQL.
+    """
+    return DataAnalysisAgent(db, lm=lm, options=options).ask(question)
 
 
 def describe_tables(db: Database, columns: int = 6, limit: int = 600) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench.agents.result import TraceEventSpec
 from workbench.retrieval.context import Context, Source, build_context
 from workbench.retrieval.corpus import Corpus
 from workbench.retrieval.index import HybridIndex, RetrievalConfig, SearchResult
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 
     from workbench.retrieval.rerank import Reranker
 
+EVIDENCE_CHARS = 3000  # of the context the judge and the answer writer read
+RECORD_TEXT_CHARS = 600  # of each source's text in the checkpointed record
 
 @dataclass(frozen=True)
 class RetrievalTask:
@@ -53,6 +56,26 @@ class RetrievalResult:
     def ok(self) -> bool:
         """True when the search ran and found at least one source."""
         return not self.error and bool(self.sources)
+
+    def evidence(self) -> str:
+        """The confidence and the cited context (or that nothing was found), as the judge and writer read them."""
+        if not self.sources:
+            return f"No sources found ({self.error or 'no match'})"
+        return f"Confidence {self.confidence:.2f}\n{self.context[:EVIDENCE_CHARS]}"
+
+    def record(self) -> dict[str, Any]:
+        """A ``sources`` record: the confidence and each source's number, id, title, score and text (cut)."""
+        return {"type": "sources", "confidence": round(float(self.confidence), 4),
+                "sources": [{"number": s.number, "doc_id": s.doc_id, "title": s.title, "score": round(s.score, 4),
+                             "text": s.text[:RECORD_TEXT_CHARS]} for s in self.sources]}
+
+    def trace_events(self) -> list[TraceEventSpec]:
+        """One ``retrieval`` event: the query, hit count, confidence, and each source's id, score and title."""
+        return [("retrieval", {"query": self.query, "hits": len(self.sources),
+                               "confidence": round(float(self.confidence), 4),
+                               "doc_ids": [s.doc_id for s in self.sources],
+                               "scores": [round(float(s.score), 4) for s in self.sources],
+                               "titles": [str(s.title)[:120] for s in self.sources]})]
 
     def to_frame(self) -> pd.DataFrame:
         """One row per source: number, doc id, title, score, text."""

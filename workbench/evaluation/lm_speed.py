@@ -27,7 +27,7 @@ def bench_lm_speed(lms: list[str], db: str | Path, questions: tuple[str, ...], *
     """Time ``questions`` x ``repeat`` for each LM after one warm-up question; log each LM as an MLflow run."""
     from tqdm.auto import tqdm
 
-    from workbench.answer import ask
+    from workbench.agents.data_analysis import ask
     from workbench.lm import load_lm
     from workbench.sql.database import Database
 

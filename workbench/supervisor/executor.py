@@ -6,7 +6,8 @@ starts every call at once (asyncio), gives each its own timeout and retries
 transient failures with jittered exponential backoff, keeps one circuit
 breaker per agent, and stops the whole step at ``step_timeout_s``. A failing
 or slow agent becomes an ``AgentOutcome`` with its error; the others' results
-are kept. Every start, retry, end and error goes to the trace.
+are kept. Every start, retry, end and error goes to the trace, and so do the events each result reports
+(``AgentResult.trace_events``: the SQL, the sources), inside the agent's span.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.agents.base import AgentRegistry
+from workbench.agents.result import AgentResult, as_agent_result, emit_result
 from workbench.resilience import CircuitBreaker, CircuitOpenError, call_with_retry
 from workbench.tracing import Trace
 
@@ -32,12 +34,12 @@ class AgentCall:
 
 @dataclass
 class AgentOutcome:
-    """What came of an ``AgentCall``: the result, or the error and its kind (``timeout``, ``circuit_open``,
-    ``unavailable``, ``error``), with attempts and elapsed time."""
+    """What came of an ``AgentCall``: the result (an ``AgentResult``), or the error and its kind (``timeout``,
+    ``circuit_open``, ``unavailable``, ``error``), with attempts and elapsed time."""
 
     agent: str
     task: Any
-    result: Any = None
+    result: AgentResult | None = None
     error: str = ""
     error_kind: str = ""
     attempts: int = 0
@@ -169,11 +171,12 @@ class StepExecutor:
         try:
             with trace.span("agent", call.agent, task=str(call.task)[:200]) as end:
                 try:
-                    outcome.result = await call_with_retry(attempt, attempts=self.attempts,
-                                                           timeout_s=self.agent_timeout_s,
-                                                           base_delay_s=self.base_delay_s,
-                                                           max_delay_s=self.max_delay_s, on_retry=on_retry)
+                    value = await call_with_retry(attempt, attempts=self.attempts, timeout_s=self.agent_timeout_s,
+                                                  base_delay_s=self.base_delay_s, max_delay_s=self.max_delay_s,
+                                                  on_retry=on_retry)
                     breaker.record_success()
+                    outcome.result = as_agent_result(value)
+                    emit_result(outcome.result, call.agent, trace)
                 finally:
                     end["attempts"] = outcome.attempts
         except asyncio.CancelledError:

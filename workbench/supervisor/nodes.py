@@ -112,7 +112,6 @@ class Nodes:
         """Run one selected call (each call of a step is its own task, so a finished one is checkpointed)."""
         call = AgentCall(payload["agent"], payload["task"], payload.get("substituted_for", ""))
         outcome = await self.executor.run_call(call, trace)
-        _observe(outcome.agent, outcome.result, trace)
         key = payload["key"]
         RUN.get().live[key] = outcome.result
         record = outcome_record(outcome, payload["iteration"], payload["step"])
@@ -199,23 +198,3 @@ def _unique_keys(agents: list[str], iteration: int, step: int) -> list[str]:
         seen[base] = seen.get(base, 0) + 1
         keys.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
     return keys
-
-
-SQL_PREVIEW_ROWS = 5  # first rows of a query's result kept in its trace event (as text)
-
-
-def _observe(agent: str, result: Any, trace: Trace) -> None:
-    """``sql`` and ``retrieval`` events for the results that carry them."""
-    if result is None:
-        return
-    if hasattr(result, "sql"):
-        frame = getattr(result, "frame", None)
-        trace.emit("sql", agent, sql=result.sql, rows=None if frame is None else len(frame),
-                   ok=frame is not None, error=getattr(result, "error", ""),
-                   columns=[] if frame is None else [str(c) for c in frame.columns],
-                   preview=[] if frame is None else frame.head(SQL_PREVIEW_ROWS).astype(str).values.tolist())
-    elif hasattr(result, "sources") and hasattr(result, "confidence"):
-        trace.emit("retrieval", agent, query=getattr(result, "query", ""), hits=len(result.sources),
-                   confidence=round(float(result.confidence), 4), doc_ids=[s.doc_id for s in result.sources],
-                   scores=[round(float(s.score), 4) for s in result.sources],
-                   titles=[str(getattr(s, "title", ""))[:120] for s in result.sources])

@@ -1,10 +1,11 @@
 """``RunResult``: a supervisor run's answer with its evidence, scores, plan, errors and trace.
 
-In a notebook it shows the answer, then each agent's evidence (the SQL with
-its table and chart, or the cited sources), the judge's scores and the
-timings. Evidence comes from the live agent results when the run happened in
-this process, and is rebuilt from the checkpointed records otherwise (a
-resumed or reloaded session: tables keep their first rows, charts are redrawn).
+In a notebook it shows the answer, then each agent's evidence (each result
+as it shows itself: the SQL with its table and chart, the cited sources), the
+judge's scores and the timings. Evidence comes from the live agent results
+when the run happened in this process, and from the checkpointed records
+otherwise (a resumed or reloaded session: tables keep their first rows, charts
+are redrawn).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import html
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from workbench.agents.result import TextResult, record_parts, record_value
 from workbench.display import parts_html, show
 from workbench.tracing import Trace
 
@@ -56,18 +58,14 @@ class RunResult:
         return list(dict.fromkeys(r["agent"] for r in self.records.values()))
 
     def evidence(self, key: str) -> Any:
-        """The agent result under ``key``: the live object when this process made it, else a rebuilt one
-        (a DataFrame of the first rows for SQL, a DataFrame of sources for retrieval, text otherwise)."""
-        if key in self.live and self.live[key] is not None:
-            return self.live[key]
-        payload = self.records[key].get("payload", {})
-        import pandas as pd
-
-        if payload.get("type") == "table" and "rows" in payload:
-            return pd.DataFrame(payload["rows"], columns=payload["columns"])
-        if payload.get("type") == "sources":
-            return pd.DataFrame(payload["sources"])
-        return payload.get("text", self.records[key].get("error", ""))
+        """The agent result under ``key``: the live object when this process made it (the value itself for an
+        agent that returned a plain value), else what its checkpointed record holds (a DataFrame of the first
+        rows for SQL, a DataFrame of sources for retrieval, the text, or the record)."""
+        live = self.live.get(key)
+        if live is not None:
+            return live.value if isinstance(live, TextResult) else live
+        record = self.records[key]
+        return record_value(record["payload"]) if record.get("payload") else record.get("error", "")
 
     def lm_calls(self) -> pd.DataFrame:
         """One row per LM answer in the trace: which node or agent, tokens, latency. ``kind`` is ``lm_call`` for
@@ -126,36 +124,14 @@ class RunResult:
         show(self._parts())
 
     def _record_parts(self, key: str, record: dict[str, Any]) -> list[Any]:
+        """One agent's evidence: the live result as it shows itself, else its checkpointed record."""
         stand_in = f" (for {record['substituted_for']})" if record["substituted_for"] else ""
         head = (f"<h4>{html.escape(record['agent'])}{html.escape(stand_in)}: {html.escape(record['task'])}</h4>"
                 f"<p><small>{record['elapsed_ms']:.0f} ms, {record['attempts']} attempt(s)</small></p>")
         if not record["ok"]:
             why = f"{html.escape(record['error_kind'])}: {html.escape(record['error'])}"
             return [head + f"<p style='color:#b00'>{why}</p>"]
-        value = self.evidence(key)
-        payload = record.get("payload", {})
-        if payload.get("type") == "table":
-            frame = getattr(value, "frame", value)  # the live DataAnalysisResult, or the rebuilt rows
-            figure = getattr(value, "figure", None)
-            if figure is None and _is_frame(frame):
-                from workbench.agents.charts import choose_chart
-
-                _, figure = choose_chart(frame, title=record["task"])
-            parts: list[Any] = [head + f"<pre>{html.escape(payload.get('sql', ''))}</pre>"
-                                f"<p>{html.escape(payload.get('summary', ''))}</p>"]
-            if figure is not None:
-                parts.append(figure)
-            if _is_frame(frame):
-                total = payload.get("n_rows", 0)
-                shown = "" if total <= len(frame) else f" (first {len(frame)} of {total})"
-                parts.append(frame.to_html(max_rows=20, index=False) + f"<p><small>rows{shown}</small></p>")
-            return parts
-        if hasattr(value, "_repr_html_") and not _is_frame(value):
-            return [head + value._repr_html_()]
-        if _is_frame(value):
-            return [head + value.to_html(max_rows=20, index=False)]
-        return [head + f"<pre>{html.escape(str(value))}</pre>"]
-
-
-def _is_frame(value: Any) -> bool:
-    return type(value).__name__ == "DataFrame"
+        live = self.live.get(key)
+        if live is not None:
+            return [head, live]
+        return [head, *record_parts(record.get("payload") or {}, title=record["task"])]

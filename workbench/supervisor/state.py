@@ -3,10 +3,11 @@
 The state is what LangGraph checkpoints after every node, so everything in it
 is plain JSON-able data: the plan as lists of ``{"agent", "task"}`` dicts,
 each agent outcome as an ``outcome_record`` (status, timings, the evidence
-text the judge reads, and a small payload: SQL with its first rows, or the
-sources), scores, feedback, the answer, errors and the trace events of every
-finished node. Live objects (DataFrames, charts, search results) stay in the
-process that made them; a resumed run rebuilds tables from the records.
+text the judge reads, and the result's own ``record()`` as its payload: SQL
+with its first rows, the sources, or whatever an agent's result keeps),
+scores, feedback, the answer, errors and the trace events of every finished
+node. Live objects (DataFrames, charts, search results) stay in the process
+that made them; a resumed run rebuilds tables from the records.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, TypedDict
 
+from workbench.agents.result import as_agent_result
 from workbench.supervisor.evidence import render_outcome
 from workbench.supervisor.executor import AgentOutcome
-
-RECORD_ROWS = 50  # rows of a SQL result kept in the checkpoint; the live result keeps all of them
 
 
 def merge_dicts(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
@@ -57,52 +57,17 @@ def result_key(iteration: int, step: int, agent: str) -> str:
 
 
 def outcome_record(outcome: AgentOutcome, iteration: int, step: int) -> dict[str, Any]:
-    """A JSON-able record of an outcome: status, error, attempts, timings, evidence text and a payload.
+    """A JSON-able record of an outcome: status, error, attempts, timings, evidence text and the result's
+    ``record()`` as ``payload``.
 
-    An agent that returned a result carrying its own failure (``ok`` false, ``error`` set: SQL that never ran,
-    a search without sources) is recorded as not ok, with that error and kind ``result``.
+    An agent that returned a result carrying its own failure (``ok`` false: SQL that never ran, a search without
+    sources) is recorded as not ok, with that error and kind ``result``.
     """
-    result = outcome.result
+    result = None if outcome.result is None else as_agent_result(outcome.result)
     ok, error, kind = outcome.ok, outcome.error, outcome.error_kind
-    if ok and getattr(result, "ok", True) is False:
-        ok, error, kind = False, str(getattr(result, "error", "") or "the agent returned no usable result"), "result"
+    if ok and result is not None and not result.ok:
+        ok, error, kind = False, result.error or "the agent returned no usable result", "result"
     return {"agent": outcome.agent, "task": str(outcome.task), "iteration": iteration, "step": step, "ok": ok,
             "error": error, "error_kind": kind, "attempts": outcome.attempts, "elapsed_ms": outcome.elapsed_ms,
             "substituted_for": outcome.substituted_for, "evidence": render_outcome(outcome),
-            "payload": _payload(result)}
-
-
-def _payload(result: Any) -> dict[str, Any]:
-    if result is None:
-        return {}
-    if hasattr(result, "sql"):
-        frame = getattr(result, "frame", None)
-        payload: dict[str, Any] = {"type": "table", "sql": result.sql, "summary": getattr(result, "summary", ""),
-                                   "chart_kind": getattr(result, "chart_kind", "")}
-        if frame is not None:
-            head = frame.head(RECORD_ROWS)
-            payload.update(columns=[str(c) for c in frame.columns], n_rows=len(frame),
-                           rows=head.astype(object).where(head.notna(), None).values.tolist())
-        return _jsonable(payload)
-    if hasattr(result, "sources") and hasattr(result, "confidence"):
-        return {"type": "sources", "confidence": round(float(result.confidence), 4),
-                "sources": [{"number": s.number, "doc_id": s.doc_id, "title": s.title, "score": round(s.score, 4),
-                             "text": s.text[:600]} for s in result.sources]}
-    return {"type": "text", "text": str(result)[:4000]}
-
-
-def _jsonable(value: Any) -> Any:
-    """Numpy scalars, timestamps and other odd cell values as plain JSON values."""
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    item = getattr(value, "item", None)  # numpy scalars
-    if callable(item):
-        try:
-            return _jsonable(item())
-        except (ValueError, TypeError):
-            pass
-    return str(value)
+            "payload": {} if result is None else result.record()}

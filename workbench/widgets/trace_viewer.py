@@ -2,12 +2,14 @@
 
 It shows, top to bottom: a summary line (events, LM calls, tokens, errors),
 a plotly timeline of the run's nodes and agents, the errors (highlighted),
-each LM call (or answer served from DSPy's cache) as an expandable panel (node, tokens, latency, prompt and
-completion), each SQL query with its first rows and row count, and each retrieval with its
-sources and their scores. ``TraceViewer(trace)`` shows a finished trace; ``viewer.watch(trace)``
-(or ``TraceViewer.live(trace)``) subscribes to a running one and redraws as
-events arrive, and ``viewer.add(event)`` takes the events of
-``supervisor.astream(question)`` one by one; ``TraceViewer.open(path)`` reads a trace saved as JSON, and
+each LM call (or answer served from DSPy's cache) as an expandable panel
+(node, tokens, latency, prompt and completion), each SQL query with its first
+rows and row count, each retrieval with its sources and their scores, and what
+other agents' results reported (``observation`` events). ``TraceViewer(trace)``
+shows a finished trace; ``viewer.watch(trace)`` (or ``TraceViewer.live(trace)``)
+subscribes to a running one and redraws as events arrive, and
+``viewer.add(event)`` takes the events of ``supervisor.astream(question)`` one
+by one; ``TraceViewer.open(path)`` reads a trace saved as JSON, and
 ``TraceViewer.from_mlflow(run_id)`` one logged by ``make demo`` or an
 experiment.
 """
@@ -176,7 +178,8 @@ class TraceViewer:
                 used = ("cached" if e.kind == "cache_hit" else
                         f"{e.data.get('prompt_tokens', '?')}+{e.data.get('completion_tokens', '?')} tokens")
                 self._lm_calls.set_title(i, f"#{e.seq} {e.data.get('node', '')} · {e.name} · {used} · {took}")
-            self._details.value = _sql_html(trace.of_kind("sql")) + _retrieval_html(trace.of_kind("retrieval"))
+            self._details.value = (_sql_html(trace.of_kind("sql")) + _retrieval_html(trace.of_kind("retrieval"))
+                                   + _observation_html(trace.of_kind("observation")))
 
     def widget(self) -> Any:
         """The ipywidgets box."""
@@ -249,3 +252,15 @@ def _retrieval_html(events: list[TraceEvent]) -> str:
                     f"<td>{e.data.get('hits')}</td><td>{e.data.get('confidence')}</td><td>{sources}</td></tr>")
     return (f"<b>Retrieval</b><table><tr><th>agent</th><th>query</th><th>hits</th><th>confidence</th>"
             f"<th>sources (score)</th></tr>{''.join(rows)}</table>")
+
+
+def _observation_html(events: list[TraceEvent]) -> str:
+    """What other agents' results reported (``observation`` events): the agent and each detail."""
+    if not events:
+        return ""
+    rows = "".join(f"<tr><td>{html.escape(e.name)}</td><td>{html.escape(_details(e.data))}</td></tr>" for e in events)
+    return f"<b>Other results</b><table><tr><th>agent</th><th>details</th></tr>{rows}</table>"
+
+
+def _details(data: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in data.items() if k != "node")
