@@ -28,7 +28,7 @@ import numpy as np
 if TYPE_CHECKING:
     import dspy
 
-    from workbench.retrieval.index import Hit
+    from workbench.retrieval.results import Hit
 
 RERANKERS = ("none", "lm", "lm:<model>", "cross-encoder:<folder>")
 JUDGE_SYSTEM = "You judge search results. Answer with one word: yes or no."
