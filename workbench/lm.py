@@ -10,11 +10,14 @@
   ``ollama_chat/qwen2.5-coder:7b``, or ``openai/<name>`` with ``lm_api_base``
   pointing at a vLLM server) and goes to ``dspy.LM`` unchanged.
 
-DSPy's response cache, retries and history apply to both.
+DSPy's response cache, retries and history apply to both. ``lm_context(lm)``
+is how the workbench runs its programs on an LM: the lenient chat adapter,
+with token usage tracked.
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 from workbench.config import Settings, get_settings
@@ -74,7 +77,27 @@ def resolve_lm(lm: dspy.BaseLM | str | None, *, settings: Settings | None = None
     return attach(lm) if isinstance(lm, dspy.BaseLM) else load_lm(lm, settings=settings, cache=cache)
 
 
+def lm_context(lm: dspy.BaseLM | None = None, **extra: Any) -> contextlib.AbstractContextManager[None]:
+    """The DSPy settings workbench programs run under: ``lm``, the lenient chat adapter, token usage tracked.
+
+    ``lm=None`` keeps the LM already configured (``dspy.configure`` or an enclosing context). ``extra``
+    settings (any ``dspy.context`` keyword) pass through and win over these defaults. Tracking usage does
+    not change the prompt; it lets ``prediction_tokens`` read what each prediction spent.
+
+        >>> with lm_context(resolve_lm(None)):   # doctest: +SKIP
+        ...     Judge()(question="...", evidence="...")
+    """
+    import dspy
+
+    from workbench.programs.adapter import LenientChatAdapter
+
+    overrides: dict[str, Any] = {"adapter": LenientChatAdapter(), "track_usage": True}
+    if lm is not None:
+        overrides["lm"] = lm
+    return dspy.context(**{**overrides, **extra})
+
+
 def prediction_tokens(prediction: Any) -> dict[str, int]:
-    """Prompt and completion tokens a DSPy prediction used (tracked with ``track_usage=True``), over all LMs."""
+    """Prompt and completion tokens a DSPy prediction used (tracked under ``lm_context``), over all LMs."""
     usage = prediction.get_lm_usage() or {}
     return {k: int(sum(u.get(k, 0) or 0 for u in usage.values())) for k in ("prompt_tokens", "completion_tokens")}
