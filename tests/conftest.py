@@ -115,7 +115,7 @@ def recorded_lm(texts: list[str] | str, *, cache: bool = False, **kwargs: Any) -
     """A ``dspy.LM`` on a ``LlamaCppEngine`` whose model replays ``texts``."""
     import dspy
 
-    from workbench.lm import AsyncLlamaCppEngine, LlamaCppEngine
+    from workbench.llama_engine import AsyncLlamaCppEngine, LlamaCppEngine
 
     llama = RecordedLlama(texts, **kwargs)
     engine = LlamaCppEngine("recorded.gguf", llama=llama)

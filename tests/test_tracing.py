@@ -92,3 +92,12 @@ def test_local_lm_calls_report_to_the_current_trace_even_from_worker_threads():
     (call,) = trace.of_kind("lm_call")
     assert call.name == "recorded" and call.data["prompt_tokens"] == 321 and call.data["purpose"] == "complete"
     assert "Is it?" in call.data["prompt"] and "0.9" in call.data["completion"] and call.elapsed_ms >= 0
+
+
+def test_trace_prompt_keeps_roles_and_the_end_of_a_long_prompt():
+    from workbench.tracing import TRACE_TEXT_CHARS, trace_prompt
+
+    messages = [{"role": "system", "content": "Be brief."}, "not a message", {"role": "user", "content": "Hi"}]
+    assert trace_prompt(messages) == "[system] Be brief.\n\n[user] Hi"
+    long = trace_prompt([{"role": "user", "content": "x" * TRACE_TEXT_CHARS + "the question"}])
+    assert len(long) == TRACE_TEXT_CHARS and long.endswith("the question")

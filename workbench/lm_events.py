@@ -1,6 +1,6 @@
 """Trace events for the LM calls the local engine never sees: DSPy cache hits and API models.
 
-The local engine (``workbench.lm.LlamaCppEngine``) reports each generation as
+The local engine (``workbench.llama_engine.LlamaCppEngine``) reports each generation as
 an ``lm_call`` event itself. Two kinds of call never reach it: answers DSPy
 serves from its response cache, and calls to API models through litellm.
 ``TraceLMCalls`` is a DSPy callback that reports them to the current trace:
@@ -20,8 +20,8 @@ from typing import Any
 
 from dspy.utils.callback import BaseCallback
 
-from workbench.lm import TRACE_TEXT_CHARS, LlamaCppEngine, trace_prompt
-from workbench.tracing import current_trace
+from workbench.llama_engine import LlamaCppEngine
+from workbench.tracing import TRACE_TEXT_CHARS, current_trace, trace_prompt
 
 _CLAIMED = "workbench_traced"
 _SCAN = 64  # history entries searched for a call's own entry

@@ -9,7 +9,8 @@ causal order even when agents run concurrently. Listeners
 added with ``subscribe`` see each event as it is emitted; that is how a run
 streams. A trace becomes a DataFrame, JSON, or an HTML table in a notebook.
 Inside ``use_trace(trace)``, every local LM call reports an ``lm_call`` event
-(tokens, latency, prompt and completion) to that trace by itself.
+(tokens, latency, prompt and completion) to that trace by itself; ``trace_prompt``
+is how such an event keeps the prompt (its last ``TRACE_TEXT_CHARS`` characters).
 
     >>> trace = Trace("demo")
     >>> with trace.span("agent", "retrieval"):
@@ -26,7 +27,7 @@ import html
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 EVENT_KINDS = ("run_start", "run_end", "node_start", "node_end", "agent_start", "agent_end", "lm_call", "sql",
                "retrieval", "observation", "cache_hit", "retry", "error", "decision")
 SPAN_KINDS = ("run", "node", "agent")
+TRACE_TEXT_CHARS = 4000  # most characters of a prompt (its end) and a completion kept in an lm_call event
 
 
 @dataclass(frozen=True)
@@ -204,3 +206,9 @@ def use_trace(trace: Trace) -> Iterator[Trace]:
         yield trace
     finally:
         _current.reset(token)
+
+
+def trace_prompt(messages: Sequence[Any]) -> str:
+    """Chat messages as one text for a trace event: ``[role] content`` blocks, the last ``TRACE_TEXT_CHARS``."""
+    text = "\n\n".join(f"[{m.get('role', '')}] {m.get('content', '')}" for m in messages if isinstance(m, dict))
+    return text[-TRACE_TEXT_CHARS:]

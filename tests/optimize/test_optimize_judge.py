@@ -71,7 +71,7 @@ def dspy_context(lm):
 def test_optimize_judge_reports_held_out_accuracy_before_and_after_and_saves_the_demos(tmp_path, settings):
     import dspy
 
-    from workbench.lm import AsyncLlamaCppEngine, LlamaCppEngine
+    from workbench.llama_engine import AsyncLlamaCppEngine, LlamaCppEngine
 
     engine = LlamaCppEngine("scripted.gguf", llama=BiasedUntilShownLlama(), n_ctx=1 << 16)  # tokens are bytes here
     lm = dspy.LM("local/scripted", engine=engine, async_engine=AsyncLlamaCppEngine(engine), cache=False,

@@ -78,7 +78,7 @@ class OracleLlama(RecordedLlama):
 def test_optimize_runs_end_to_end_and_saves_a_program_that_reloads_with_its_demos(tmp_path, settings):
     import dspy
 
-    from workbench.lm import AsyncLlamaCppEngine, LlamaCppEngine
+    from workbench.llama_engine import AsyncLlamaCppEngine, LlamaCppEngine
 
     db_dir = tmp_path / "db"
     for db_id in ("singer", "poker_player", "battle_death"):

@@ -6,7 +6,7 @@ import pytest
 
 from workbench.retrieval.confidence import confidence_of, features
 from workbench.retrieval.corpus import Chunk
-from workbench.retrieval.index import Hit
+from workbench.retrieval.results import Hit
 
 
 def _hit(rank: int, **scores: float) -> Hit:

@@ -6,7 +6,7 @@ import pytest
 
 from workbench.retrieval.context import build_context, estimate_tokens
 from workbench.retrieval.corpus import Chunk
-from workbench.retrieval.index import Hit
+from workbench.retrieval.results import Hit
 
 
 def _hit(doc: str, text: str, rank: int, title: str = "") -> Hit:

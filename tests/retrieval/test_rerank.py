@@ -8,8 +8,8 @@ import pytest
 from conftest import chat_answer, recorded_lm
 
 from workbench.retrieval.corpus import Chunk
-from workbench.retrieval.index import Hit
 from workbench.retrieval.rerank import CrossEncoderReranker, LMReranker, make_reranker
+from workbench.retrieval.results import Hit
 
 
 def _hit(doc: str, text: str, rank: int) -> Hit:

@@ -67,11 +67,9 @@ def evaluate_judge(pairs: str | Path | list[Pair], out: str | Path, *, lm: Any =
     ``program`` replaces the zero-shot ``PairwiseJudge`` (e.g. an optimised one); the summary's ``compiled``
     says whether it had demonstrations.
     """
-    import dspy
     from tqdm.auto import tqdm
 
-    from workbench.lm import prediction_tokens, resolve_lm
-    from workbench.programs.adapter import LenientChatAdapter
+    from workbench.lm import lm_context, prediction_tokens, resolve_lm
     from workbench.programs.pairwise import VERSION, PairwiseJudge
 
     settings = settings or get_settings()
@@ -92,7 +90,7 @@ def evaluate_judge(pairs: str | Path | list[Pair], out: str | Path, *, lm: Any =
             for flipped in (False, True):
                 first, second = (pair.output_2, pair.output_1) if flipped else (pair.output_1, pair.output_2)
                 t = time.perf_counter()
-                with dspy.context(lm=model, adapter=LenientChatAdapter(), track_usage=True):
+                with lm_context(model):
                     try:
                         verdict = judge(instruction=pair.input, output_1=first, output_2=second)
                         choice, raw, tokens = verdict.better, verdict.raw, prediction_tokens(verdict)

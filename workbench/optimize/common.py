@@ -140,16 +140,13 @@ def run_optimizer(plan: Plan, metric: Callable[..., Any], student: Any, trainset
                   lm: Any, reflection_lm: str | None = None, settings: Any = None) -> Optimised:
     """Compile ``student`` with the optimiser of ``plan`` on ``lm`` (instructions proposed by ``reflection_lm``,
     default ``lm``); LM calls are counted from ``lm``'s history (cache hits are not calls)."""
-    import dspy
-
-    from workbench.lm import resolve_lm
-    from workbench.programs.adapter import LenientChatAdapter
+    from workbench.lm import lm_context, resolve_lm
 
     proposer = resolve_lm(reflection_lm, settings=settings) if reflection_lm else lm
     optimizer, compile_kwargs = make_optimizer(plan, metric, lm=proposer)
     calls_before = len(lm.history)
     started = time.perf_counter()
-    with dspy.context(lm=lm, adapter=LenientChatAdapter()):
+    with lm_context(lm):
         program = optimizer.compile(student, trainset=trainset, valset=valset, **compile_kwargs)
     return Optimised(program, time.perf_counter() - started, len(lm.history) - calls_before)
 

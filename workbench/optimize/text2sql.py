@@ -246,16 +246,14 @@ def recheck_in_fresh_process(questions: Path, db_dir: str | Path, compiled: Path
 
 def _time_one_call(model: Any, example: Any, chain_of_thought: bool) -> float:
     """Seconds of one uncached text2sql call on ``model`` (the second of two, so loading is not counted)."""
-    import dspy
-
-    from workbench.programs.adapter import LenientChatAdapter
+    from workbench.lm import lm_context
     from workbench.programs.text2sql import Text2SQL
 
     program = Text2SQL(chain_of_thought)
     seconds = 0.0
     for rollout in (1, 2):
         started = time.perf_counter()
-        with dspy.context(lm=model, adapter=LenientChatAdapter()):
+        with lm_context(model):
             program(**example.inputs(), config={"rollout_id": 10_000 + rollout, "temperature": 0.01})
         seconds = time.perf_counter() - started
     return max(seconds, 0.05)

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from workbench.retrieval.index import Hit
+    from workbench.retrieval.results import Hit
 
 # b0, dense, agree, margin: fitted by scripts/fit_confidence.py on the hybrid run over the 809 visible SciFact
 # queries (two-fold cross-validated ROC AUC 0.81 there; 0.63 on KorQuAD, which it never saw).

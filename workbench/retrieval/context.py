@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from workbench.retrieval.index import Hit
+    from workbench.retrieval.results import Hit
 
 _PIECE = re.compile(r"[\uac00-\ud7a3\u3040-\u30ff\u4e00-\u9fff]|\w+|[^\w\s]")
 _WIDE = re.compile(r"[\uac00-\ud7a3\u3040-\u30ff\u4e00-\u9fff]")

@@ -28,7 +28,7 @@ import numpy as np
 if TYPE_CHECKING:
     import dspy
 
-    from workbench.retrieval.index import Hit
+    from workbench.retrieval.results import Hit
 
 RERANKERS = ("none", "lm", "lm:<model>", "cross-encoder:<folder>")
 JUDGE_SYSTEM = "You judge search results. Answer with one word: yes or no."
@@ -109,13 +109,11 @@ class LMReranker:
         return float(1.0 / (1.0 + np.exp(no - yes))) if np.isfinite(yes) or np.isfinite(no) else 0.0
 
     def _grades(self, query: str, passages: list[str]) -> list[int]:
-        import dspy
-
-        from workbench.programs.adapter import LenientChatAdapter
+        from workbench.lm import lm_context
         from workbench.programs.relevance import RelevanceGrader
 
         grader = RelevanceGrader()
-        with dspy.context(lm=self._lm, adapter=LenientChatAdapter()):
+        with lm_context(self._lm):
             return [grader(query=query, passage=p).grade for p in passages]
 
 

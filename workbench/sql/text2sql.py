@@ -135,14 +135,11 @@ class SQLWriter:
 
     def __call__(self, question: str) -> SQLOutcome:
         """Write, run and (if needed) repair SQL for ``question``; vote across candidates when enabled."""
-        import dspy
-
-        from workbench.programs.adapter import LenientChatAdapter
+        from workbench.lm import lm_context
 
         outcome = SQLOutcome(question)
         started = time.perf_counter()
-        context = {"lm": self.lm} if self.lm is not None else {}
-        with dspy.context(track_usage=True, adapter=LenientChatAdapter(), **context):
+        with lm_context(self.lm):
             finals = [self._candidate(question, i, outcome) for i in range(max(1, self.options.candidates))]
         ran = [(a, r) for a, r in finals if r is not None]
         if ran:

@@ -50,13 +50,10 @@ class LMJudge:
         if not usable:
             errors = "; ".join(f"{r['agent']}: {r['error']}" for r in records) or "no agent was called"
             return Judgement(0.0, f"No agent returned usable evidence ({errors}).", failed, "rule")
-        import dspy
-
-        from workbench.lm import prediction_tokens
-        from workbench.programs.adapter import LenientChatAdapter
+        from workbench.lm import lm_context, prediction_tokens
         from workbench.programs.judge import Judge
 
-        with dspy.context(lm=self.lm, adapter=LenientChatAdapter(), track_usage=True):
+        with lm_context(self.lm):
             verdict = Judge()(question=question, evidence=join_evidence([r["evidence"] for r in records]))
         tokens = prediction_tokens(verdict)
         scores = {r["agent"]: verdict.agent_scores.get(r["agent"], verdict.score) for r in usable}

@@ -138,14 +138,12 @@ def make_plan(question: str, registry: AgentRegistry, lm: dspy.BaseLM | None = N
     """Plan with the LM planner when ``lm`` is given, falling back to ``route`` (with the reason) on bad output."""
     if lm is None:
         return route(question, registry, widen=iteration > 0)
-    import dspy
-
-    from workbench.programs.adapter import LenientChatAdapter
+    from workbench.lm import lm_context
     from workbench.programs.planner import NO_FEEDBACK, Planner
 
     raw = ""
     try:
-        with dspy.context(lm=lm, adapter=LenientChatAdapter(), track_usage=True):
+        with lm_context(lm):
             raw = Planner()(question=question, agents=registry.catalogue(), feedback=feedback or NO_FEEDBACK).plan
         notes: list[str] = []
         steps = parse_plan(raw, registry, max_steps, notes)

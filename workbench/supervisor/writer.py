@@ -15,10 +15,8 @@ class LMAnswerWriter:
         self.lm = lm
 
     def __call__(self, question: str, evidence: str) -> str:
-        import dspy
-
-        from workbench.programs.adapter import LenientChatAdapter
+        from workbench.lm import lm_context
         from workbench.programs.final_answer import AnswerWriter
 
-        with dspy.context(lm=self.lm, adapter=LenientChatAdapter()):
+        with lm_context(self.lm):
             return AnswerWriter()(question=question, evidence=evidence).answer

@@ -1,0 +1,343 @@
+"""The llama.cpp engine: a GGUF model run in process by llama-cpp-python, as a DSPy engine.
+
+``LlamaCppEngine`` fulfils DSPy 3.4's custom-engine contract
+(``complete(Request) -> Response``); ``AsyncLlamaCppEngine`` is its async face.
+``workbench.lm.load_lm`` wraps both in a ``dspy.LM`` for local models. Each
+generation is reported to the current trace as an ``lm_call`` event.
+
+One model is loaded per (file, context, threads, batch) and shared by every
+engine in the process; its lock serialises calls. The reused prompt prefix is
+cut to whole ``n_batch`` blocks so output does not depend on call history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench.tracing import TRACE_TEXT_CHARS, current_trace, trace_prompt
+
+if TYPE_CHECKING:
+    from dspy.lm15 import Request, Response
+
+
+@dataclass
+class EngineStats:
+    """Running totals of one engine's calls (cache hits never reach the engine)."""
+
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    seconds: float = 0.0
+    truncated: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, input_tokens: int, output_tokens: int, seconds: float, truncated: bool) -> None:
+        """Record one finished call."""
+        with self._lock:
+            self.calls += 1
+            self.input_tokens += input_tokens
+            self.output_tokens += output_tokens
+            self.seconds += seconds
+            self.truncated += int(truncated)
+
+
+class _TruncationRecorded(logging.Filter):
+    """Drops DSPy's "LM response was truncated" warning: for local models the engine records truncation
+    itself (``EngineStats.truncated`` and the ``truncated`` flag of each ``lm_call`` trace event), and the
+    programs handle a cut-off answer (an unusable plan falls back to the router, and the trace says so)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("LM response was truncated")
+
+
+def _quiet_truncation_warnings() -> None:
+    logger = logging.getLogger("dspy.clients.lm")
+    if not any(isinstance(f, _TruncationRecorded) for f in logger.filters):
+        logger.addFilter(_TruncationRecorded())
+
+
+_loaded: dict[tuple[str, int, int, int], tuple[Any, threading.Lock]] = {}
+_loaded_lock = threading.Lock()
+
+
+def _shared_llama(path: str, n_ctx: int, n_threads: int, n_batch: int) -> tuple[Any, threading.Lock]:
+    """One llama.cpp model per (file, context, threads, batch) per process, with the lock that serialises it."""
+    key = (path, n_ctx, n_threads, n_batch)
+    with _loaded_lock:
+        if key not in _loaded:
+            from llama_cpp import Llama
+
+            llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_batch=n_batch, verbose=False)
+            _loaded[key] = (llama, threading.Lock())
+        return _loaded[key]
+
+
+class LlamaCppEngine:
+    """DSPy engine that runs a GGUF model in process with llama-cpp-python.
+
+    The model's own chat template (from the GGUF metadata) formats the
+    conversation. ``temperature``, ``max_tokens``, ``top_p``, ``stop`` and
+    ``seed`` from the request are honoured; generation stops at
+    ``timeout_s`` and the response is then marked ``finish_reason="length"``.
+    llama.cpp contexts are not thread-safe, so calls on one model are
+    serialised by a lock: any number of threads may call ``complete``.
+
+    Prompt caching is reproducible: the prefix shared with the previous
+    prompt is reused only in whole blocks of ``n_batch`` tokens, so every
+    prompt is evaluated in the same batches as on a fresh model and the
+    output does not depend on which prompts came before.
+
+    Args:
+        model_path: The ``.gguf`` file.
+        n_ctx: Context window in tokens.
+        n_threads: CPU threads.
+        n_batch: Prompt tokens evaluated per batch; also the granularity of prefix reuse.
+        timeout_s: Wall-clock limit of one generation.
+        llama: An already-built ``llama_cpp.Llama`` (or a stand-in with its
+            ``tokenize``/``create_completion``); loaded lazily from ``model_path`` when None.
+    """
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        *,
+        n_ctx: int = 4096,
+        n_threads: int = 2,
+        n_batch: int = 64,
+        timeout_s: float = 120.0,
+        llama: Any = None,
+    ) -> None:
+        self.model_path = str(model_path)
+        _quiet_truncation_warnings()
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self.n_batch = n_batch
+        self.timeout_s = timeout_s
+        self.stats = EngineStats()
+        self._llama = llama
+        self._lock = threading.Lock() if llama is not None else None
+        self._formatter: Any = None
+
+    def __repr__(self) -> str:
+        return f"LlamaCppEngine({Path(self.model_path).name!r}, n_ctx={self.n_ctx}, n_threads={self.n_threads})"
+
+    def _model(self) -> tuple[Any, threading.Lock]:
+        if self._llama is None:
+            self._llama, self._lock = _shared_llama(self.model_path, self.n_ctx, self.n_threads, self.n_batch)
+        assert self._lock is not None
+        return self._llama, self._lock
+
+    def format_prompt(self, messages: list[dict[str, str]]) -> tuple[list[int], list[str]]:
+        """Prompt tokens and stop strings for chat ``messages``, by the model's own chat template."""
+        llama, _ = self._model()
+        if self._formatter is None:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            template = llama.metadata.get("tokenizer.chat_template")
+            if not template:
+                raise ValueError(f"{self.model_path} has no chat template in its GGUF metadata; use a chat model.")
+            eos = llama.token_eos()
+            self._formatter = Jinja2ChatFormatter(
+                template=template, eos_token=_token_text(llama, eos), bos_token=_token_text(llama, llama.token_bos()),
+                stop_token_ids=[eos],
+            )
+        result = self._formatter(messages=messages)
+        tokens = llama.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)
+        stops = [] if result.stop is None else [result.stop] if isinstance(result.stop, str) else list(result.stop)
+        return tokens, stops
+
+    def complete(self, request: Request) -> Response:
+        """Generate one chat completion for a DSPy ``Request``."""
+        from dspy.clients.engines.base import validate_request
+        from dspy.lm15 import ContextLengthError, Message, Response, Usage
+
+        validate_request(request)
+        config = request.config
+        llama, lock = self._model()
+        messages = _chat_messages(request)
+        tokens, stops = self.format_prompt(messages)
+        if len(tokens) >= self.n_ctx:
+            raise ContextLengthError(
+                f"The prompt has {len(tokens)} tokens; the context window is {self.n_ctx}. "
+                "Shorten the prompt (e.g. a smaller schema) or raise WORKBENCH_LM_CONTEXT."
+            )
+        timed_out = threading.Event()
+        options: dict[str, Any] = {
+            "prompt": tokens,
+            "temperature": 0.0 if config.temperature is None else config.temperature,
+            "max_tokens": config.max_tokens,
+            "stop": [*config.stop, *stops] or None,
+        }
+        if config.top_p is not None:
+            options["top_p"] = config.top_p
+        if config.seed is not None:
+            options["seed"] = config.seed
+        with lock:  # the time limit counts generation only, not waiting for the model
+            started = time.perf_counter()
+            options["logits_processor"] = _deadline_processor(llama, time.monotonic() + self.timeout_s, timed_out)
+            _align_prompt_cache(llama, tokens, self.n_batch)
+            out = llama.create_completion(**options)
+        seconds = time.perf_counter() - started
+        choice = out["choices"][0]
+        text = choice.get("text") or ""
+        usage = out.get("usage") or {}
+        truncated = timed_out.is_set() or choice.get("finish_reason") == "length"
+        self.stats.add(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), seconds, truncated)
+        self._report(seconds, usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), truncated,
+                     prompt=messages, completion=text)
+        return Response(
+            id=out.get("id"),
+            model=request.model,
+            message=Message.assistant(text),
+            finish_reason="length" if truncated else "stop",
+            usage=Usage(input_tokens=usage.get("prompt_tokens"), output_tokens=usage.get("completion_tokens")),
+        )
+
+    def _report(self, seconds: float, prompt_tokens: int, completion_tokens: int, truncated: bool, *,
+                prompt: list[dict[str, str]], completion: str, purpose: str = "complete") -> None:
+        """Tell the current trace (``workbench.tracing.use_trace``), if any, about one finished call."""
+        trace = current_trace()
+        if trace is None:
+            return
+        trace.emit("lm_call", Path(self.model_path).stem, elapsed_ms=seconds * 1000, purpose=purpose,
+                   prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, truncated=truncated,
+                   prompt=trace_prompt(prompt), completion=completion[:TRACE_TEXT_CHARS])
+
+    def first_token_logprobs(self, messages: list[dict[str, str]], words: Sequence[str]) -> dict[str, float]:
+        """Log-probability of each word's first token as the first token of the reply to chat ``messages``.
+
+        One forward pass over the prompt and no sampling: the scores come from the logits the model
+        computes for its first output token. Words the tokenizer cannot encode get ``-inf``.
+        """
+        import numpy as np
+        from llama_cpp import LogitsProcessorList
+
+        llama, lock = self._model()
+        tokens, _ = self.format_prompt(messages)
+        if len(tokens) >= self.n_ctx:
+            from dspy.lm15 import ContextLengthError
+
+            raise ContextLengthError(f"The prompt has {len(tokens)} tokens; the context window is {self.n_ctx}.")
+        captured: list[Any] = []
+
+        def capture(_input_ids: Any, scores: Any) -> Any:
+            if not captured:
+                captured.append(np.array(scores, dtype=np.float64, copy=True))
+            return scores
+
+        with lock:
+            started = time.perf_counter()
+            _align_prompt_cache(llama, tokens, self.n_batch)
+            llama.create_completion(prompt=tokens, max_tokens=1, temperature=0.0,
+                                    logits_processor=LogitsProcessorList([capture]))
+        seconds = time.perf_counter() - started
+        self.stats.add(len(tokens), 1, seconds, False)
+        self._report(seconds, len(tokens), 1, False, prompt=messages, completion="", purpose="score")
+        logits = captured[0]
+        top = logits.max()
+        logp = logits - (top + np.log(np.exp(logits - top).sum()))
+        out = {}
+        for word in words:
+            ids = llama.tokenize(word.encode("utf-8"), add_bos=False, special=False)
+            out[word] = float(logp[ids[0]]) if ids and ids[0] < len(logp) else float("-inf")
+        return out
+
+    def stream(self, request: Request) -> Iterator[Any]:
+        """Stream events of one completion (generated whole, then replayed as events)."""
+        from dspy.lm15 import response_to_events
+
+        return response_to_events(self.complete(request))
+
+    def close(self) -> None:
+        """Nothing to release: loaded models are shared for the life of the process."""
+
+    def dump_state(self) -> dict[str, Any]:
+        """State DSPy saves with a program, so a saved program reloads this engine."""
+        return {"model_path": self.model_path, "n_ctx": self.n_ctx, "n_threads": self.n_threads,
+                "n_batch": self.n_batch, "timeout_s": self.timeout_s}
+
+    @classmethod
+    def load_state(cls, state: dict[str, Any]) -> LlamaCppEngine:
+        """Rebuild an engine from ``dump_state`` output."""
+        return cls(**state)
+
+
+def _token_text(llama: Any, token: int) -> str:
+    return "" if token < 0 else llama.detokenize([token], special=True).decode("utf-8", errors="ignore")
+
+
+def _align_prompt_cache(llama: Any, tokens: list[int], block: int) -> None:
+    """Keep only a whole number of ``block``-token batches of the cached prefix shared with ``tokens``.
+
+    llama-cpp-python reuses the longest common prefix, which shifts where the
+    rest of the prompt is cut into batches, and float results with it: the
+    same prompt could then give different greedy output after different
+    predecessors. Cutting the reusable prefix to a multiple of the batch size
+    keeps batch boundaries where a fresh evaluation puts them.
+    """
+    cached = int(llama.n_tokens)
+    if cached == 0:
+        return
+    n = min(cached, len(tokens))
+    same = llama.input_ids[:n] == tokens[:n]
+    common = n if bool(same.all()) else int(same.argmin())
+    llama.n_tokens = min(common, len(tokens) - 1) // block * block
+
+
+class AsyncLlamaCppEngine:
+    """Async face of a ``LlamaCppEngine``: runs generation in a worker thread."""
+
+    def __init__(self, sync: LlamaCppEngine) -> None:
+        self.sync = sync
+
+    async def complete(self, request: Request) -> Response:
+        """Generate without blocking the event loop."""
+        return await asyncio.to_thread(self.sync.complete, request)
+
+    async def stream(self, request: Request) -> AsyncIterator[Any]:
+        """Async stream of one completion's events."""
+        from dspy.lm15 import response_to_events
+
+        for event in response_to_events(await self.complete(request)):
+            yield event
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+def _chat_messages(request: Request) -> list[dict[str, str]]:
+    messages: list[dict[str, str]] = []
+    if request.system is not None:
+        system = request.system if isinstance(request.system, str) else "".join(p.text for p in request.system)
+        messages.append({"role": "system", "content": system})
+    for message in request.messages:
+        text = message.text
+        if text is None:
+            kinds = [type(p).__name__ for p in message.parts]
+            raise ValueError(f"Local models take text messages only; got parts {kinds}")
+        role = "user" if message.role == "developer" else message.role
+        messages.append({"role": role, "content": text})
+    return messages
+
+
+def _deadline_processor(llama: Any, deadline: float, timed_out: threading.Event) -> Any:
+    """A logits processor that forces end-of-generation once ``deadline`` (monotonic) has passed."""
+    from llama_cpp import LogitsProcessorList
+
+    eos = llama.token_eos()
+
+    def force_end_after_deadline(_input_ids: Any, scores: Any) -> Any:
+        if time.monotonic() > deadline:
+            timed_out.set()
+            scores[:] = -float("inf")
+            scores[eos] = 0.0
+        return scores
+
+    return LogitsProcessorList([force_end_after_deadline])
