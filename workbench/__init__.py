@@ -31,7 +31,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "load_lm": "workbench.lm",
-    "LlamaCppEngine": "workbench.lm",
+    "LlamaCppEngine": "workbench.llama_engine",
     "ModelError": "workbench.models",
     "list_models": "workbench.models",
     "model_path": "workbench.models",
@@ -52,7 +52,7 @@ _LAZY = {
     "Document": "workbench.retrieval.corpus",
     "HybridIndex": "workbench.retrieval.index",
     "RetrievalConfig": "workbench.retrieval.index",
-    "SearchResult": "workbench.retrieval.index",
+    "SearchResult": "workbench.retrieval.results",
     "IndexMismatchError": "workbench.retrieval.index",
     "InformationRetrievalAgent": "workbench.agents.retrieval",
     "RetrievalResult": "workbench.agents.retrieval",

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 from workbench.agents.result import TraceEventSpec
 from workbench.retrieval.context import Context, Source, build_context
 from workbench.retrieval.corpus import Corpus
-from workbench.retrieval.index import HybridIndex, RetrievalConfig, SearchResult
+from workbench.retrieval.index import HybridIndex, RetrievalConfig
+from workbench.retrieval.results import SearchResult
 
 if TYPE_CHECKING:
     import pandas as pd
