@@ -41,7 +41,8 @@ demo: setup
 	$(VENV)/bin/workbench demo
 
 test: setup browser
-	$(VENV)/bin/ruff check workbench tests scripts
+	$(VENV)/bin/ruff check workbench tests scripts docs
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
 # Debian's Chromium for the JupyterLab browser test (Playwright drives it; no browser download).
@@ -52,7 +53,8 @@ browser:
 	  echo "chromium is not installed and cannot be installed here: the browser test will be skipped"
 
 lint: setup
-	$(VENV)/bin/ruff check workbench tests scripts
+	$(VENV)/bin/ruff check workbench tests scripts docs
+	$(VENV)/bin/mypy
 	$(VENV)/bin/ruff format --check workbench tests scripts
 
 lab: setup

@@ -49,6 +49,7 @@ SUPERVISOR_QUESTIONS = (
 def demo_supervisor(*, lm: Any = None, db: str | Path | None = None, corpus: str | Path | None = None,
                     settings: Settings | None = None, progress: bool = True) -> Supervisor:
     """The demo's ``Supervisor``: SQL over the demo database and retrieval over SciFact, on ``lm``."""
+    from workbench.agents.base import Agent
     from workbench.agents.data_analysis import DataAnalysisAgent
     from workbench.agents.retrieval import InformationRetrievalAgent
     from workbench.lm import resolve_lm
@@ -65,7 +66,7 @@ def demo_supervisor(*, lm: Any = None, db: str | Path | None = None, corpus: str
         raise FileNotFoundError(f"No BEIR corpus at {corpus_path}: pass a folder with corpus.jsonl")
     model = resolve_lm(lm, settings=settings)
     index, _ = cached_index(Corpus.from_beir(corpus_path), settings=settings, progress=progress)
-    agents = [DataAnalysisAgent(db_path, lm=model, about=DB_ABOUT if db is None else ""),
+    agents: list[Agent] = [DataAnalysisAgent(db_path, lm=model, about=DB_ABOUT if db is None else ""),
               InformationRetrievalAgent(index, about=CORPUS_ABOUT if corpus is None else "")]
     return Supervisor(agents, lm=model, settings=settings)
 

@@ -66,9 +66,9 @@ class Chunk:
             raise ModelError(f"Model chunk package {self.package} is version {found}, need {self.version}. {fix}")
         for record in dist.files or ():
             if record.name == self.filename and record.parent.name == "data":
-                found = Path(str(dist.locate_file(record)))
-                if found.is_file():
-                    return found
+                located = Path(str(dist.locate_file(record)))
+                if located.is_file():
+                    return located
         raise ModelError(f"Package {self.requirement} is installed but its data/{self.filename} is missing. {fix}")
 
 

@@ -64,10 +64,10 @@ class Trace:
 
     def __init__(self, session: str = "", events: list[TraceEvent] | None = None, *,
                  parent: Trace | None = None, tags: dict[str, Any] | None = None) -> None:
-        self.session = parent.session if parent is not None else session
+        self.session: str = parent.session if parent is not None else session
         self.events: list[TraceEvent] = list(events or [])
         self._lock = threading.Lock()
-        self._listeners: list[Callable[[TraceEvent], None]] = []
+        self._listeners: list[Callable[[TraceEvent], object]] = []
         self._parent = parent
         self._tags = dict(tags or {})
         self._next_seq = max((e.seq for e in self.events), default=-1) + 1
@@ -121,7 +121,7 @@ class Trace:
             raise
         self.emit(f"{kind}_end", name, elapsed_ms=(time.perf_counter() - started) * 1000, ok=True, **extra)
 
-    def subscribe(self, listener: Callable[[TraceEvent], None]) -> Callable[[], None]:
+    def subscribe(self, listener: Callable[[TraceEvent], object]) -> Callable[[], None]:
         """Call ``listener(event)`` for every later event; returns a function that unsubscribes it."""
         with self._lock:
             self._listeners.append(listener)

@@ -23,10 +23,18 @@ from typing import Any, Protocol, runtime_checkable
 
 @runtime_checkable
 class Agent(Protocol):
-    """A worker the supervisor can plan for and call."""
+    """A worker the supervisor can plan for and call (``name`` and ``description`` may be attributes or
+    properties)."""
 
-    name: str
-    description: str
+    @property
+    def name(self) -> str:
+        """Unique name the planner uses to call the agent."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """What the agent does, for the planner."""
+        ...
 
     async def execute(self, task: Any) -> Any:
         """Do the task and return a result (errors may be raised or returned in the result)."""

@@ -80,7 +80,7 @@ def compare_experiment(name: str, *, parent_run_id: str | None = None,
     rows = []
     for _, run in children.iterrows():
         kind = run.get("params.kind")
-        score_name = SCORES.get(kind, "")
+        score_name = SCORES.get(str(kind), "")
         rows.append({"kind": kind, "variant": run.get("params.variant"), "method": run.get("params.method") or "",
                      "lm": run.get("params.lm") or "", "dataset": run.get("params.dataset"),
                      "sample": run.get("params.sample"), "score_name": score_name,
@@ -92,5 +92,5 @@ def compare_experiment(name: str, *, parent_run_id: str | None = None,
     best = {}
     for kind, group in frame[frame["status"] == "FINISHED"].dropna(subset=["score"]).groupby("kind"):
         top = group.sort_values(["score", "wall_s"], ascending=[False, True]).iloc[0]
-        best[str(kind)] = top.to_dict()
+        best[str(kind)] = {str(k): v for k, v in top.to_dict().items()}
     return Comparison(name, parent_run_id, frame, best)

@@ -145,7 +145,8 @@ class Corpus:
         ids = frame[id].astype(str).tolist() if id else [str(i) for i in frame.index]
         titles = frame[title].fillna("").astype(str).tolist() if title else [""] * len(frame)
         texts = frame[text].fillna("").astype(str).tolist()
-        metadata = frame[rest].to_dict("records") if rest else [{} for _ in ids]
+        records = frame[rest].to_dict("records") if rest else [{} for _ in ids]
+        metadata: list[dict[str, Any]] = [{str(k): v for k, v in row.items()} for row in records]
         return cls((Document(i, t, h, m) for i, t, h, m in zip(ids, texts, titles, metadata, strict=True)), **kwargs)
 
     def add(self, documents: Iterable[Document]) -> list[Chunk]:

@@ -57,7 +57,7 @@ class SQLSyntaxError(ValueError):
         self.detail = detail
 
 
-def check_sql(sql: str, dialect: str, tables: Iterable[str] | None = None) -> exp.Expression:
+def check_sql(sql: str, dialect: str, tables: Iterable[str] | None = None) -> exp.Query:
     """Return the parsed query if ``sql`` is one read-only query; raise ``UnsafeSQLError`` otherwise.
 
     Args:

@@ -11,7 +11,7 @@ resumed after a crash re-runs only the calls that had not finished.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from workbench.supervisor.nodes import Nodes
 from workbench.supervisor.state import SessionState
@@ -29,7 +29,8 @@ def build_graph(nodes: Nodes, checkpointer: BaseCheckpointSaver | None) -> Compi
 
     graph = StateGraph(SessionState)
     for name in NODE_NAMES:
-        graph.add_node(name, Nodes.wrap(name, getattr(nodes, name)))
+        action: Any = Nodes.wrap(name, getattr(nodes, name))  # LangGraph's overloads cannot type a wrapped node
+        graph.add_node(name, action)
     graph.add_edge(START, "plan")
     graph.add_edge("plan", "select")
     graph.add_conditional_edges("select", nodes.after_select, ["execute", "select", "evaluate"])

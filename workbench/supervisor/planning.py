@@ -84,7 +84,7 @@ def parse_plan(text: str, registry: AgentRegistry, max_steps: int = 3,
             if not isinstance(call, dict):
                 raise PlanError(f"step {number}: a call must be an object with agent and task, got {call!r:.60}")
             agent, task = call.get("agent"), call.get("task")
-            if agent not in registry:
+            if not isinstance(agent, str) or agent not in registry:
                 raise PlanError(f"step {number}: unknown agent {agent!r}; available: {', '.join(registry.names)}")
             if not isinstance(task, str) or not task.strip():
                 raise PlanError(f"step {number}: the task for {agent} is empty")

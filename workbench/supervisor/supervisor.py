@@ -38,6 +38,7 @@ from workbench.tracing import Trace, TraceEvent
 if TYPE_CHECKING:
     import dspy
     import pandas as pd
+    from langchain_core.runnables import RunnableConfig
 
 _DONE = object()
 
@@ -140,7 +141,7 @@ class Supervisor:
         for before, snap in itertools.pairwise(snapshots):  # each row: what ran, then the state
             values = snap.values or {}
             scores = values.get("scores") or []
-            rows.append({"step": snap.metadata.get("step"), "ran": _names(before.next),
+            rows.append({"step": (snap.metadata or {}).get("step"), "ran": _names(before.next),
                          "next": _names(snap.next), "iteration": values.get("iteration", 0),
                          "plan_step": values.get("step", 0), "results": len(values.get("results") or {}),
                          "score": scores[-1]["score"] if scores else None,
@@ -298,7 +299,7 @@ def new_session_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def _config(session_id: str) -> dict[str, Any]:
+def _config(session_id: str) -> RunnableConfig:
     return {"configurable": {"thread_id": session_id}}
 
 
