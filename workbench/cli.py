@@ -9,6 +9,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import workbench
+from workbench.errors import InputError, WorkbenchError
+
+
+def _counts(text: str) -> tuple[int, ...]:
+    """``--sizes``/``--sessions``: comma-separated positive whole numbers (``1_000`` allowed)."""
+    try:
+        counts = tuple(int(part.replace("_", "")) for part in text.split(","))
+    except ValueError:
+        counts = ()
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of positive whole numbers")
+    return counts
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -143,7 +155,7 @@ def _parser() -> argparse.ArgumentParser:
     speed.add_argument("--repeat", type=int, default=3, help="times to ask each demo question")
     scale = bench_sub.add_parser("retrieval", help="hybrid query latency, build time and memory at 5k/100k/1M")
     scale.add_argument("--out", required=True, help="output folder for summary.json")
-    scale.add_argument("--sizes", default="5000,100000,1000000", help="comma-separated corpus sizes")
+    scale.add_argument("--sizes", type=_counts, default="5000,100000,1000000", help="comma-separated corpus sizes")
     scale.add_argument("--queries", type=int, default=200, help="timed queries per size")
     scale.add_argument("--ann", choices=["ivf", "hnsw"], help="approximate index above the threshold "
                        "(default: WORKBENCH_RETRIEVAL_ANN)")
@@ -151,7 +163,8 @@ def _parser() -> argparse.ArgumentParser:
     sup = bench_sub.add_parser("supervisor", help="orchestration overhead and 1-1,000 concurrent sessions "
                                "with scripted agents")
     sup.add_argument("--out", required=True, help="output folder for summary.json (and the session store)")
-    sup.add_argument("--sessions", default="1,10,100,1000", help="comma-separated concurrent session counts")
+    sup.add_argument("--sessions", type=_counts, default="1,10,100,1000",
+                     help="comma-separated concurrent session counts")
     sup.add_argument("--latency-ms", type=float, default=100.0, help="scripted agent latency under concurrency")
     sup.add_argument("--runs", type=int, default=300, help="sequential runs timed for the overhead")
     sup.add_argument("--workers", type=int, help="worker processes (default: one per core)")
@@ -165,8 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _dispatch(args)
-    except (workbench.ModelError, FileNotFoundError, ValueError) as exc:
-        print(f"workbench: error: {exc}", file=sys.stderr)
+    except WorkbenchError as exc:  # refused input or a known failure: its message, not a traceback
+        message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        print(f"workbench: error: {message}", file=sys.stderr)
         return 2
 
 
@@ -209,15 +223,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         from workbench.evaluation.retrieval_bench import HEADER, bench_retrieval
 
         print(HEADER)
-        sizes = tuple(int(s.replace("_", "")) for s in args.sizes.split(","))
-        bench_retrieval(args.out, sizes, queries=args.queries, ann=args.ann, log=not args.no_log, progress=False)
+        bench_retrieval(args.out, args.sizes, queries=args.queries, ann=args.ann, log=not args.no_log, progress=False)
         print(f"wrote {args.out}/summary.json")
         return 0
     if args.command == "bench" and args.bench == "supervisor":
         from workbench.evaluation.supervisor_bench import bench_supervisor
 
-        sessions = [int(s.replace("_", "")) for s in args.sessions.split(",")]
-        bench_supervisor(args.out, sessions, latency_ms=args.latency_ms, runs=args.runs, workers=args.workers,
+        bench_supervisor(args.out, args.sessions, latency_ms=args.latency_ms, runs=args.runs, workers=args.workers,
                          gc_tuned=not args.default_gc, log=not args.no_log)
         print(f"wrote {args.out}/summary.json")
         return 0
@@ -345,7 +357,7 @@ def _models(args: argparse.Namespace) -> int:
 
     for name in filter(None, [args.assemble, args.verify]):
         if name not in REGISTRY:
-            raise ValueError(f"Unknown model {name!r}; registered: {', '.join(REGISTRY)}")
+            raise InputError(f"Unknown model {name!r}; registered: {', '.join(REGISTRY)}")
     if args.assemble:
         print(ensure_assembled(REGISTRY[args.assemble]))
     if args.verify:

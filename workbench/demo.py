@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.config import Settings, get_settings
+from workbench.errors import MissingInputError
 
 if TYPE_CHECKING:
     from workbench.supervisor.result import RunResult
@@ -59,10 +60,10 @@ def demo_supervisor(*, lm: Any = None, db: str | Path | None = None, corpus: str
     settings = settings or get_settings()
     db_path = Path(db) if db else DEMO_DB
     if not db_path.is_file():
-        raise FileNotFoundError(f"Demo database {db_path} is missing. Build it: python scripts/build_demo_db.py")
+        raise MissingInputError(f"Demo database {db_path} is missing. Build it: python scripts/build_demo_db.py")
     corpus_path = Path(corpus) if corpus else DEMO_CORPUS
     if not (corpus_path / "corpus.jsonl").is_file() and not corpus_path.is_file():
-        raise FileNotFoundError(f"No BEIR corpus at {corpus_path}: pass a folder with corpus.jsonl")
+        raise MissingInputError(f"No BEIR corpus at {corpus_path}: pass a folder with corpus.jsonl")
     model = resolve_lm(lm, settings=settings)
     index, _ = cached_index(Corpus.from_beir(corpus_path), settings=settings, progress=progress)
     agents = [DataAnalysisAgent(db_path, lm=model, about=DB_ABOUT if db is None else ""),

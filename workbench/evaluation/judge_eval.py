@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.config import Settings, get_settings
+from workbench.errors import InputError, MissingInputError
 from workbench.evaluation.stats import percentile
 from workbench.evaluation.summary import Summary
 
@@ -44,17 +45,21 @@ def load_pairs(path: str | Path) -> list[Pair]:
     """Read an LLMBar-format JSON file; a malformed item is an error naming its index and what is wrong."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"No pairs file at {path}: pass a JSON list of {{input, output_1, output_2, label}}")
-    data = json.loads(path.read_text(encoding="utf-8"))
+        raise MissingInputError(f"No pairs file at {path}: pass a JSON list of {{input, output_1, output_2, label}}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path} is not valid JSON ({exc}); expected a list of "
+                         "{input, output_1, output_2, label}") from exc
     if not isinstance(data, list):
-        raise ValueError(f"{path}: expected a JSON list of pairs, got {type(data).__name__}")
+        raise InputError(f"{path}: expected a JSON list of pairs, got {type(data).__name__}")
     pairs = []
     for i, item in enumerate(data):
-        missing = [k for k in ("input", "output_1", "output_2", "label") if k not in item]
+        missing = [k for k in ("input", "output_1", "output_2", "label") if not isinstance(item, dict) or k not in item]
         if missing:
-            raise ValueError(f"{path}: item {i} lacks {', '.join(missing)}")
+            raise InputError(f"{path}: item {i} lacks {', '.join(missing)}")
         if item["label"] not in (1, 2, "1", "2"):
-            raise ValueError(f"{path}: item {i} has label {item['label']!r}; it must be 1 or 2")
+            raise InputError(f"{path}: item {i} has label {item['label']!r}; it must be 1 or 2")
         pairs.append(Pair(str(item["input"]), str(item["output_1"]), str(item["output_2"]), int(item["label"])))
     return pairs
 
@@ -79,7 +84,7 @@ def evaluate_judge(pairs: str | Path | list[Pair], out: str | Path, *, lm: Any =
     items = load_pairs(pairs) if not isinstance(pairs, list) else pairs
     items = items[:limit] if limit else items
     if not items:
-        raise ValueError(f"No pairs to judge in {source}")
+        raise InputError(f"No pairs to judge in {source}; pass a non-empty pairs file (and a positive limit)")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model = resolve_lm(lm, settings=settings, cache=cache)

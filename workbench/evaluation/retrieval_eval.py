@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.config import Settings, get_settings
+from workbench.errors import InputError
 from workbench.evaluation.beir import Query, load_qrels, load_queries
 from workbench.evaluation.retrieval_metrics import score_run
 from workbench.evaluation.stats import percentile
@@ -64,7 +65,7 @@ def evaluate_retrieval(corpus: str | Path | Corpus, queries: str | Path | list[Q
     from workbench.retrieval.rerank import make_reranker
 
     if method not in METHODS:
-        raise ValueError(f"Unknown method {method!r}; choose one of {', '.join(METHODS)}")
+        raise InputError(f"Unknown method {method!r}; choose one of {', '.join(METHODS)}")
     settings = settings or get_settings()
     config = config or RetrievalConfig.from_settings(settings)
     out = Path(out)
@@ -77,7 +78,7 @@ def evaluate_retrieval(corpus: str | Path | Corpus, queries: str | Path | list[Q
     if judgements is not None:
         query_list = [q for q in query_list if any(g > 0 for g in judgements.get(q.id, {}).values())]
         if not query_list:
-            raise ValueError(f"None of the queries in {queries} has a relevant document in {qrels}; "
+            raise InputError(f"None of the queries in {queries} has a relevant document in {qrels}; "
                              "are they the matching files?")
     if limit is not None:
         query_list = query_list[:limit]
@@ -89,7 +90,7 @@ def evaluate_retrieval(corpus: str | Path | Corpus, queries: str | Path | list[Q
         rerank = reranker if reranker is not None and not isinstance(reranker, str) else make_reranker(
             reranker or "lm", cache=lm_cache)
         if rerank is None:
-            raise ValueError("method hybrid+rerank needs a reranker other than 'none'")
+            raise InputError("method hybrid+rerank needs a reranker other than 'none'")
     search_method = "hybrid" if method == "hybrid+rerank" else method
     index, cached = cached_index(corpus, config, settings, use_cache=index_cache, progress=progress)
     index.search("warm up", k=1, method=search_method)  # load models before timing

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from workbench.errors import InputError
+
 OPTIMIZERS = ("bootstrap", "mipro", "gepa")
 
 
@@ -37,9 +39,9 @@ class Plan:
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"Unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+            raise InputError(f"Unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
         if self.val < 1 or self.train < 1:
-            raise ValueError(f"An optimisation needs training and validation examples (got {self.train} and "
+            raise InputError(f"An optimisation needs training and validation examples (got {self.train} and "
                              f"{self.val}); use more questions or another split")
 
     @property
@@ -98,7 +100,7 @@ class Plan:
         per_candidate = (self.bootstrap_calls + self.val) * self.calls_per_example
         candidates = self.budget // per_candidate - 3
         if candidates < 1:
-            raise ValueError(f"--budget {self.budget} is too small for bootstrap: one candidate with the three "
+            raise InputError(f"--budget {self.budget} is too small for bootstrap: one candidate with the three "
                              f"fixed programs needs {4 * per_candidate} calls; raise the budget or shrink the "
                              "validation set")
         return dataclasses.replace(self, candidates=candidates)

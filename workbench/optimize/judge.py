@@ -22,6 +22,7 @@ from typing import Any
 import dspy
 
 from workbench.config import Settings, get_settings
+from workbench.errors import InputError
 from workbench.evaluation.judge_eval import Pair, evaluate_judge, load_pairs
 from workbench.optimize.common import Plan, describe, run_optimizer
 from workbench.programs.pairwise import PairwiseJudge
@@ -86,7 +87,7 @@ def optimize_judge(pairs: str | Path, out: str | Path, *, optimizer: str = "boot
     train = [items[i] for i in order[:train_size]]
     held = [items[i] for i in order[train_size:]]
     if not held or not train:
-        raise ValueError(f"{pairs} has {len(items)} pairs; --train-size {train_size} leaves nothing to "
+        raise InputError(f"{pairs} has {len(items)} pairs; --train-size {train_size} leaves nothing to "
                          "train on or to evaluate")
     boot = examples([p for p in train if len(p.input) + len(p.output_1) + len(p.output_2) <= DEMO_CHARS])
     val = examples(train)

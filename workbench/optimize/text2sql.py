@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.config import Settings, get_settings
+from workbench.errors import InputError
 from workbench.evaluation.spider import Text2SQLExample, database_path, load_questions
 from workbench.optimize.common import Plan, describe, run_optimizer
 
@@ -42,11 +43,11 @@ def split_by_database(examples: list[Text2SQLExample], *, eval_fraction: float =
     for example in examples:
         by_db[example.db_id].append(example)
     if len(by_db) < 2:
-        raise ValueError(f"Splitting by database needs at least two databases; the questions use {sorted(by_db)}")
+        raise InputError(f"Splitting by database needs at least two databases; the questions use {sorted(by_db)}")
     if eval_dbs:
         unknown = sorted(set(eval_dbs) - set(by_db))
         if unknown:
-            raise ValueError(f"--eval-dbs names {unknown}, which have no questions; databases: {sorted(by_db)}")
+            raise InputError(f"--eval-dbs names {unknown}, which have no questions; databases: {sorted(by_db)}")
         held = set(eval_dbs)
     else:
         order = sorted(by_db)
@@ -60,7 +61,7 @@ def split_by_database(examples: list[Text2SQLExample], *, eval_fraction: float =
     train = [e for e in examples if e.db_id not in held]
     test = [e for e in examples if e.db_id in held]
     if not train:
-        raise ValueError("Every database is held out; leave at least one for training")
+        raise InputError("Every database is held out; leave at least one for training")
     return train, test
 
 
