@@ -24,7 +24,7 @@ import dspy
 from workbench.config import Settings, get_settings
 from workbench.errors import InputError
 from workbench.evaluation.judge_eval import Pair, evaluate_judge, load_pairs
-from workbench.optimize.common import Plan, describe, run_optimizer
+from workbench.optimize.common import OptimizationPlan, describe, run_optimizer
 from workbench.programs.pairwise import PairwiseJudge
 
 PROGRAM = "pairwise-judge"
@@ -91,7 +91,8 @@ def optimize_judge(pairs: str | Path, out: str | Path, *, optimizer: str = "boot
                          "train on or to evaluate")
     boot = examples([p for p in train if len(p.input) + len(p.output_1) + len(p.output_2) <= DEMO_CHARS])
     val = examples(train)
-    plan = Plan(optimizer, len(boot), len(val), demos, candidates, budget, seed, calls_per_example=2).fitted()
+    plan = OptimizationPlan(optimizer, len(boot), len(val), demos, candidates, budget, seed,
+                            calls_per_example=2).fitted()
     model = resolve_lm(lm, settings=settings)
     echo(f"{len(train)} training pairs ({len(boot)} short ones to bootstrap from, {len(val)} to validate), "
          f"{len(held)} held out")

@@ -27,7 +27,7 @@ from typing import Any
 from workbench.config import Settings, get_settings
 from workbench.errors import InputError
 from workbench.evaluation.spider import Text2SQLExample, database_path, load_questions
-from workbench.optimize.common import Plan, describe, run_optimizer
+from workbench.optimize.common import OptimizationPlan, describe, run_optimizer
 
 EVAL_TIMEOUT_S = 60.0
 
@@ -182,7 +182,7 @@ def optimize_text2sql(trainset: str | Path | list[str | Path], db_dir: str | Pat
     rng = random.Random(seed)
     shuffled = rng.sample(train, len(train))
     val, boot = shuffled[:val_size], shuffled[val_size:]
-    plan = Plan(optimizer, len(boot), len(val), demos, candidates, budget, seed).fitted()
+    plan = OptimizationPlan(optimizer, len(boot), len(val), demos, candidates, budget, seed).fitted()
     for name, part in (("train", train), ("eval", held)):
         (out / f"{name}.json").write_text(json.dumps(
             [{"db_id": e.db_id, "question": e.question, "query": e.query, "hardness": e.hardness} for e in part],
