@@ -140,18 +140,16 @@ def _score(result: RunResult) -> str:
 
 
 def _log(results: list[RunResult], kinds: list[str], lm_name: str, settings: Settings) -> None:
-    import mlflow
-
     from workbench.programs.judge import VERSION as JUDGE_VERSION
-    from workbench.tracking import log_records, start_run
+    from workbench.tracking import log_run
 
     lm_calls = [e for r in results for e in r.trace.of_kind("lm_call")]
     scores = [r.score for r in results if r.score is not None]
-    with start_run("workbench-demo", run_name=f"supervisor-{lm_name}", settings=settings) as run:
-        mlflow.log_params({"lm": lm_name, "judge": JUDGE_VERSION, "n_questions": len(results),
-                           "threshold": settings.supervisor_threshold,
-                           "max_iterations": settings.supervisor_max_iterations})
-        mlflow.log_metrics({
+    run_id = log_run(
+        "workbench-demo", run_name=f"supervisor-{lm_name}", settings=settings,
+        params={"lm": lm_name, "judge": JUDGE_VERSION, "n_questions": len(results),
+                "threshold": settings.supervisor_threshold, "max_iterations": settings.supervisor_max_iterations},
+        metrics={
             "answered": sum(r.ok for r in results),
             "score_mean": statistics.fmean(scores) if scores else 0.0,
             "seconds_median": statistics.median(r.elapsed_s for r in results) if results else 0.0,
@@ -161,8 +159,7 @@ def _log(results: list[RunResult], kinds: list[str], lm_name: str, settings: Set
             "prompt_tokens": sum(int(e.data.get("prompt_tokens", 0)) for e in lm_calls),
             "completion_tokens": sum(int(e.data.get("completion_tokens", 0)) for e in lm_calls),
             "errors": sum(len(r.errors) for r in results),
-        })
-        log_records([{"kind": k, **r.to_dict()} for k, r in zip(kinds, results, strict=True)], "results.jsonl")
-        for r in results:
-            mlflow.log_text(r.trace.to_json(), f"traces/{r.session_id}.json")
-    print(f"Logged MLflow run {run.info.run_id} to {settings.tracking_uri} (experiment workbench-demo)")
+        },
+        records={"results.jsonl": [{"kind": k, **r.to_dict()} for k, r in zip(kinds, results, strict=True)]},
+        texts={f"traces/{r.session_id}.json": r.trace.to_json() for r in results})
+    print(f"Logged MLflow run {run_id} to {settings.tracking_uri} (experiment workbench-demo)")
