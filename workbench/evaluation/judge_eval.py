@@ -31,6 +31,36 @@ from workbench.evaluation.summary import Summary
 NO_TOKENS = {"prompt_tokens": 0, "completion_tokens": 0}
 
 
+@dataclass(frozen=True, kw_only=True, eq=False)
+class JudgeSummary(Summary):
+    """What ``evaluate_judge`` measured (``summary.json``): accuracy over both orders, consistency, position
+    bias, unparsed verdicts, time and tokens, and what ran (LM, program, pairs, demonstrations)."""
+
+    accuracy: float
+    consistency: float
+    both_correct: float
+    first_position_rate: float | None  # None when no verdict parsed
+    unparsed: int
+    n: int
+    verdicts: int
+    seconds_p50: float
+    seconds_p95: float
+    wall_s: float
+    prompt_tokens: int
+    completion_tokens: int
+    lm: str
+    program: str
+    pairs: str
+    limit: int | None
+    lm_cache: bool
+    demos: int
+
+    @property
+    def title(self) -> str:
+        """The heading of the notebook display."""
+        return f"pairwise judge: {self.lm}, {self.n} pairs in both orders"
+
+
 @dataclass(frozen=True)
 class Pair:
     """One instruction, two outputs, and which of them (1 or 2) is better."""
@@ -66,7 +96,7 @@ def load_pairs(path: str | Path) -> list[Pair]:
 
 def evaluate_judge(pairs: str | Path | list[Pair], out: str | Path, *, lm: Any = None, limit: int | None = None,
                    cache: bool = True, program: Any = None, settings: Settings | None = None, log: bool = True,
-                   progress: bool = True) -> dict[str, Any]:
+                   progress: bool = True) -> JudgeSummary:
     """Judge every pair in both orders with the pairwise judge on ``lm``; write and return the summary.
 
     ``program`` replaces the zero-shot ``PairwiseJudge`` (e.g. an optimised one); the summary's ``compiled``
@@ -114,17 +144,17 @@ def evaluate_judge(pairs: str | Path | list[Pair], out: str | Path, *, lm: Any =
                       "seconds": [v["seconds"] for v in verdicts], "tokens": [v["tokens"] for v in verdicts]}
             records.append(record)
             lines.write(json.dumps(record, ensure_ascii=False) + "\n")
-    summary = _summary(records, time.perf_counter() - started)
-    summary.update(lm=lm if isinstance(lm, str) else getattr(model, "model", str(model)), program=VERSION,
-                   pairs=source, limit=limit, lm_cache=cache,
-                   demos=sum(len(p.demos) for _, p in judge.named_predictors()))
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    summary = JudgeSummary(**_figures(records, time.perf_counter() - started),
+                           lm=lm if isinstance(lm, str) else getattr(model, "model", str(model)), program=VERSION,
+                           pairs=source, limit=limit, lm_cache=cache,
+                           demos=sum(len(p.demos) for _, p in judge.named_predictors()))
+    (out / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2) + "\n")
     if log:
         _log(summary, out, settings)
-    return Summary(f"pairwise judge: {summary['lm']}, {summary['n']} pairs in both orders", summary)
+    return summary
 
 
-def _summary(records: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
+def _figures(records: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
     verdicts = [c for r in records for c in r["correct"]]
     seconds = [s for r in records for s in r["seconds"]]
     picks = [f for r in records for f, p in zip(r["first_shown"], r["picked"], strict=True) if p is not None]
@@ -144,18 +174,12 @@ def _summary(records: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
     }
 
 
-def _log(summary: dict[str, Any], out: Path, settings: Settings) -> None:
-    import mlflow
+def _log(s: JudgeSummary, out: Path, settings: Settings) -> None:
+    from workbench.tracking import log_run
 
-    from workbench.tracking import start_run
-
-    with start_run("judge-eval", run_name=f"{summary['program']}-{summary['lm']}-n{summary['n']}", settings=settings):
-        mlflow.log_params({k: summary[k] for k in ("lm", "program", "pairs", "limit", "lm_cache", "demos")})
-        mlflow.log_metrics({k: float(summary[k]) for k in ("accuracy", "consistency", "both_correct", "unparsed", "n",
-                                                           "seconds_p50", "seconds_p95", "wall_s", "prompt_tokens",
-                                                           "completion_tokens")
-                            if summary.get(k) is not None})
-        if summary.get("first_position_rate") is not None:
-            mlflow.log_metric("first_position_rate", summary["first_position_rate"])
-        for name in ("results.jsonl", "summary.json"):
-            mlflow.log_artifact(str(out / name))
+    metrics = {k: float(s[k]) for k in ("accuracy", "consistency", "both_correct", "unparsed", "n", "seconds_p50",
+                                        "seconds_p95", "wall_s", "prompt_tokens", "completion_tokens",
+                                        "first_position_rate") if s[k] is not None}
+    log_run("judge-eval", run_name=f"{s.program}-{s.lm}-n{s.n}", settings=settings,
+            params={k: s[k] for k in ("lm", "program", "pairs", "limit", "lm_cache", "demos")}, metrics=metrics,
+            artifacts=[out / name for name in ("results.jsonl", "summary.json")])

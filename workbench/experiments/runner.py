@@ -153,14 +153,14 @@ def _text2sql_cell(cell: Cell, out: Path, settings: Settings, deadline: float | 
         s = evaluate_text2sql(cell.data["questions"], cell.data["db_dir"], out, lm=cell.lm, limit=cell.sample,
                               seed=cell.seed, options=options, duckdb=False, compiled=variant["compiled"],
                               deadline=deadline, settings=settings, log=False, progress=progress)
-    log(params={"compiled": s.get("compiled") or "zero-shot"})
-    tokens = s["tokens"]
-    metrics = {"ex": s["ex"], "n": s["n"], "seconds_p50": s["seconds_p50"], "seconds_p95": s["seconds_p95"],
-               "repaired": s["repaired"], "tokens_prompt": tokens["prompt_tokens"],
+    log(params={"compiled": s.compiled or "zero-shot"})
+    tokens = s.tokens
+    metrics = {"ex": s.ex, "n": s.n, "seconds_p50": s.seconds_p50, "seconds_p95": s.seconds_p95,
+               "repaired": s.repaired, "tokens_prompt": tokens["prompt_tokens"],
                "tokens_completion": tokens["completion_tokens"],
                "tokens_total": tokens["prompt_tokens"] + tokens["completion_tokens"],
-               **{f"ex_{h}": v for h, v in s["ex_by_hardness"].items()}}
-    return metrics, bool(s.get("stopped_early"))
+               **{f"ex_{h}": v for h, v in s.ex_by_hardness.items()}}
+    return metrics, s.stopped_early
 
 
 def _retrieval_cell(cell: Cell, out: Path, settings: Settings, progress: bool) -> dict[str, float]:
@@ -173,5 +173,5 @@ def _retrieval_cell(cell: Cell, out: Path, settings: Settings, progress: bool) -
     m = evaluate_retrieval(cell.data["corpus"], cell.data["queries"], out, qrels=cell.data["qrels"],
                            method=cell.method, limit=cell.sample, config=config, settings=settings, log=False,
                            progress=progress)
-    return {k.replace("@", "_at_"): float(m[k]) for k in ("ndcg@10", "recall@100", "mrr@10", "n", "latency_ms_p50",
-                                                          "latency_ms_p95", "index_build_s") if k in m}
+    figures = ("ndcg_at_10", "recall_at_100", "mrr_at_10", "n", "latency_ms_p50", "latency_ms_p95", "index_build_s")
+    return {name: float(getattr(m, name)) for name in figures if getattr(m, name) is not None}
