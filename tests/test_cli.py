@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+
+import pytest
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -36,8 +39,6 @@ def test_unknown_model_name_is_refused_with_the_registry(tmp_path):
 
 
 def test_bench_supervisor_prints_a_table_and_writes_the_summary(tmp_path):
-    import json
-
     out = run("bench", "supervisor", "--out", str(tmp_path), "--sessions", "1,4", "--runs", "5", "--latency-ms", "10",
               "--no-log")
     assert out.returncode == 0, out.stderr
@@ -52,3 +53,48 @@ def test_bench_supervisor_prints_a_table_and_writes_the_summary(tmp_path):
 def test_demo_with_a_missing_corpus_exits_2_and_says_what_to_pass(tmp_path):
     out = run("demo", "--corpus", str(tmp_path / "nowhere"), "--no-log")
     assert out.returncode == 2 and "nowhere" in out.stderr and "corpus.jsonl" in out.stderr
+
+
+def main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """Run the command line in this process; returns the exit status and what it wrote to stderr."""
+    from workbench.cli import main as cli_main
+
+    status = cli_main(list(args))
+    return status, capsys.readouterr().err
+
+
+def one_line_error(err: str) -> str:
+    assert err.startswith("workbench: error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_a_missing_questions_file_exits_2_with_one_line_naming_it(tmp_path, capsys):
+    status, err = main(capsys, "eval", "text2sql", "--questions", str(tmp_path / "nope.json"), "--db-dir",
+                       str(tmp_path), "--out", str(tmp_path / "out"), "--no-log")
+    assert status == 2 and "nope.json" in one_line_error(err)
+
+
+def test_an_unknown_model_exits_2_naming_it_and_what_to_use(tmp_path, capsys):
+    status, err = main(capsys, "models", "--verify", "gpt-5")
+    assert status == 2 and "'gpt-5'" in one_line_error(err) and "qwen2.5-coder-0.5b" in err
+    pairs = tmp_path / "pairs.json"
+    pairs.write_text(json.dumps([{"input": "Say hi", "output_1": "hi", "output_2": "bye", "label": 1}]))
+    status, err = main(capsys, "eval", "judge", "--pairs", str(pairs), "--lm", str(tmp_path / "absent.gguf"),
+                       "--out", str(tmp_path / "out"), "--no-log")
+    assert status == 2 and "absent.gguf" in one_line_error(err)
+
+
+def test_a_malformed_experiment_spec_exits_2_naming_the_file_and_the_key(tmp_path, capsys):
+    spec = tmp_path / "grid.yaml"
+    spec.write_text("name: grid\ntext2sql: {variants: [predict], sampels: [5]}\n")
+    status, err = main(capsys, "experiment", "run", str(spec), "--out", str(tmp_path / "out"))
+    assert status == 2 and "grid.yaml" in one_line_error(err) and "sampels" in err
+    spec.write_text("name: grid\ntext2sql: {variants: [predict\n")
+    status, err = main(capsys, "experiment", "run", str(spec), "--out", str(tmp_path / "out"))
+    assert status == 2 and "grid.yaml is not valid YAML" in one_line_error(err)
+
+
+def test_a_malformed_count_list_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(capsys, "bench", "retrieval", "--out", str(tmp_path), "--sizes", "5k,100k")
+    assert exit_.value.code == 2 and "--sizes" in capsys.readouterr().err

@@ -9,6 +9,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import workbench
+from workbench.errors import InputError, WorkbenchError
+
+
+def _counts(text: str) -> tuple[int, ...]:
+    """``--sizes``/``--sessions``: comma-separated positive whole numbers (``1_000`` allowed)."""
+    try:
+        counts = tuple(int(part.replace("_", "")) for part in text.split(","))
+    except ValueError:
+        counts = ()
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of positive whole numbers")
+    return counts
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -143,7 +155,7 @@ def _parser() -> argparse.ArgumentParser:
     speed.add_argument("--repeat", type=int, default=3, help="times to ask each demo question")
     scale = bench_sub.add_parser("retrieval", help="hybrid query latency, build time and memory at 5k/100k/1M")
     scale.add_argument("--out", required=True, help="output folder for summary.json")
-    scale.add_argument("--sizes", default="5000,100000,1000000", help="comma-separated corpus sizes")
+    scale.add_argument("--sizes", type=_counts, default="5000,100000,1000000", help="comma-separated corpus sizes")
     scale.add_argument("--queries", type=int, default=200, help="timed queries per size")
     scale.add_argument("--ann", choices=["ivf", "hnsw"], help="approximate index above the threshold "
                        "(default: WORKBENCH_RETRIEVAL_ANN)")
@@ -151,7 +163,8 @@ def _parser() -> argparse.ArgumentParser:
     sup = bench_sub.add_parser("supervisor", help="orchestration overhead and 1-1,000 concurrent sessions "
                                "with scripted agents")
     sup.add_argument("--out", required=True, help="output folder for summary.json (and the session store)")
-    sup.add_argument("--sessions", default="1,10,100,1000", help="comma-separated concurrent session counts")
+    sup.add_argument("--sessions", type=_counts, default="1,10,100,1000",
+                     help="comma-separated concurrent session counts")
     sup.add_argument("--latency-ms", type=float, default=100.0, help="scripted agent latency under concurrency")
     sup.add_argument("--runs", type=int, default=300, help="sequential runs timed for the overhead")
     sup.add_argument("--workers", type=int, help="worker processes (default: one per core)")
@@ -165,8 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _dispatch(args)
-    except (workbench.ModelError, FileNotFoundError, ValueError) as exc:
-        print(f"workbench: error: {exc}", file=sys.stderr)
+    except WorkbenchError as exc:  # refused input or a known failure: its message, not a traceback
+        message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        print(f"workbench: error: {message}", file=sys.stderr)
         return 2
 
 
@@ -209,15 +223,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         from workbench.evaluation.retrieval_bench import HEADER, bench_retrieval
 
         print(HEADER)
-        sizes = tuple(int(s.replace("_", "")) for s in args.sizes.split(","))
-        bench_retrieval(args.out, sizes, queries=args.queries, ann=args.ann, log=not args.no_log, progress=False)
+        bench_retrieval(args.out, args.sizes, queries=args.queries, ann=args.ann, log=not args.no_log, progress=False)
         print(f"wrote {args.out}/summary.json")
         return 0
     if args.command == "bench" and args.bench == "supervisor":
         from workbench.evaluation.supervisor_bench import bench_supervisor
 
-        sessions = [int(s.replace("_", "")) for s in args.sessions.split(",")]
-        bench_supervisor(args.out, sessions, latency_ms=args.latency_ms, runs=args.runs, workers=args.workers,
+        bench_supervisor(args.out, args.sessions, latency_ms=args.latency_ms, runs=args.runs, workers=args.workers,
                          gc_tuned=not args.default_gc, log=not args.no_log)
         print(f"wrote {args.out}/summary.json")
         return 0
@@ -241,10 +253,10 @@ def _eval(args: argparse.Namespace) -> int:
 
         s = evaluate_judge(args.pairs, args.out, lm=args.lm, limit=args.limit, cache=not args.no_cache,
                            log=not args.no_log)
-        print(f"accuracy {s['accuracy']:.3f} over {s['verdicts']} verdicts ({s['n']} pairs, both orders; chance "
-              f"0.5); consistency {s['consistency']:.3f}; both orders right {s['both_correct']:.3f}; first position "
-              f"picked {s['first_position_rate']}; unparsed {s['unparsed']}")
-        print(f"seconds per verdict p50 {s['seconds_p50']}, p95 {s['seconds_p95']}; wrote {args.out}/summary.json")
+        print(f"accuracy {s.accuracy:.3f} over {s.verdicts} verdicts ({s.n} pairs, both orders; chance 0.5); "
+              f"consistency {s.consistency:.3f}; both orders right {s.both_correct:.3f}; first position picked "
+              f"{s.first_position_rate}; unparsed {s.unparsed}")
+        print(f"seconds per verdict p50 {s.seconds_p50}, p95 {s.seconds_p95}; wrote {args.out}/summary.json")
         return 0
     if args.eval == "linking":
         from workbench.evaluation.linking_eval import evaluate_linking
@@ -259,18 +271,16 @@ def _eval(args: argparse.Namespace) -> int:
     options = Text2SQLOptions(sample_values=args.sample_values, repair_attempts=args.repair,
                               candidates=args.candidates, chain_of_thought=args.cot,
                               row_limit=EVAL_ROW_LIMIT, timeout_s=GOLD_TIMEOUT_S)
-    summary = evaluate_text2sql(args.questions, args.db_dir, args.out, lm=args.lm, limit=args.limit, seed=args.seed,
-                                options=options, duckdb=not args.no_duckdb, cache=not args.no_cache,
-                                compiled=args.compiled or (False if args.zero_shot else None), log=not args.no_log)
-    hardness = ", ".join(f"{h} {v:.3f}" for h, v in summary["ex_by_hardness"].items())
-    print(f"EX {summary['ex']:.3f} on {summary['n']} questions ({hardness})")
-    if "ex_duckdb" in summary:
-        print(f"EX on DuckDB copies (sqlglot-transpiled): {summary['ex_duckdb']:.3f}")
-    p50, p95 = summary["seconds_p50"], summary["seconds_p95"]
-    cached = " (DSPy cache on: cached answers take no time)" if summary["lm_cache"] else ""
-    print(f"seconds per question p50 {p50}, p95 {p95}; wall {summary['wall_s']} s{cached}")
-    print(f"program: {summary['compiled'] or 'zero-shot'}; errors: {summary['errors_by_kind']}; "
-          f"wrote {args.out}/summary.json")
+    s = evaluate_text2sql(args.questions, args.db_dir, args.out, lm=args.lm, limit=args.limit, seed=args.seed,
+                          options=options, duckdb=not args.no_duckdb, cache=not args.no_cache,
+                          compiled=args.compiled or (False if args.zero_shot else None), log=not args.no_log)
+    hardness = ", ".join(f"{h} {v:.3f}" for h, v in s.ex_by_hardness.items())
+    print(f"EX {s.ex:.3f} on {s.n} questions ({hardness})")
+    if s.ex_duckdb is not None:
+        print(f"EX on DuckDB copies (sqlglot-transpiled): {s.ex_duckdb:.3f}")
+    cached = " (DSPy cache on: cached answers take no time)" if s.lm_cache else ""
+    print(f"seconds per question p50 {s.seconds_p50}, p95 {s.seconds_p95}; wall {s.wall_s} s{cached}")
+    print(f"program: {s.compiled or 'zero-shot'}; errors: {s.errors_by_kind}; wrote {args.out}/summary.json")
     return 0
 
 
@@ -301,9 +311,9 @@ def _optimize(args: argparse.Namespace) -> int:
     if args.optimize == "judge":
         from workbench.optimize.judge import optimize_judge
 
-        s = optimize_judge(args.pairs, args.out, train_size=args.train_size, **common)
-        print(f"held-out accuracy {s['accuracy_zero_shot']:.3f} -> {s['accuracy_optimized']:.3f}, consistency "
-              f"{s['consistency_zero_shot']:.3f} -> {s['consistency_optimized']:.3f} on {s['n_eval']} pairs "
+        j = optimize_judge(args.pairs, args.out, train_size=args.train_size, **common)
+        print(f"held-out accuracy {j.accuracy_zero_shot:.3f} -> {j.accuracy_optimized:.3f}, consistency "
+              f"{j.consistency_zero_shot:.3f} -> {j.consistency_optimized:.3f} on {j.n_eval} pairs "
               f"(both orders; chance 0.5); wrote {args.out}/summary.json")
         return 0
     from workbench.optimize.text2sql import optimize_text2sql
@@ -311,9 +321,9 @@ def _optimize(args: argparse.Namespace) -> int:
     eval_dbs = args.eval_dbs.split(",") if args.eval_dbs else None
     s = optimize_text2sql(args.trainset, args.db_dir, args.out, chain_of_thought=args.cot, eval_dbs=eval_dbs,
                           eval_limit=args.eval_limit, val_size=args.val_size, recheck=not args.no_recheck, **common)
-    reloaded = f", reloaded in a fresh process {s['ex_reloaded']:.3f}" if "ex_reloaded" in s else ""
-    print(f"EX on held-out databases {', '.join(s['eval_dbs'])} ({s['n_eval']} questions): zero-shot "
-          f"{s['ex_zero_shot']:.3f}, optimised {s['ex_optimized']:.3f}{reloaded}; wrote {args.out}/summary.json")
+    reloaded = f", reloaded in a fresh process {s.ex_reloaded:.3f}" if s.ex_reloaded is not None else ""
+    print(f"EX on held-out databases {', '.join(s.eval_dbs)} ({s.n_eval} questions): zero-shot "
+          f"{s.ex_zero_shot:.3f}, optimised {s.ex_optimized:.3f}{reloaded}; wrote {args.out}/summary.json")
     return 0
 
 
@@ -329,14 +339,14 @@ def _eval_retrieval(args: argparse.Namespace) -> int:
     m = evaluate_retrieval(args.corpus, args.queries, args.out, qrels=args.qrels, method=args.method,
                            reranker=args.rerank, limit=args.limit, config=config,
                            index_cache=not args.no_index_cache, lm_cache=not args.no_cache, log=not args.no_log)
-    if "ndcg@10" in m:
-        print(f"{m['method']}: nDCG@10 {m['ndcg@10']:.4f}  Recall@100 {m['recall@100']:.4f}  "
-              f"MRR@10 {m['mrr@10']:.4f}  on {m['n']} queries")
+    if m.ndcg_at_10 is not None:
+        print(f"{m.method}: nDCG@10 {m.ndcg_at_10:.4f}  Recall@100 {m.recall_at_100:.4f}  "
+              f"MRR@10 {m.mrr_at_10:.4f}  on {m.n} queries")
     else:
-        print(f"{m['method']}: ran {m['n']} queries (no qrels, so no scores)")
-    cached = " (index from cache)" if m["index_cached"] else ""
-    print(f"latency p50 {m['latency_ms_p50']} ms, p95 {m['latency_ms_p95']} ms; index build "
-          f"{m['index_build_s']} s{cached}; wrote {args.out}/run.trec and metrics.json")
+        print(f"{m.method}: ran {m.n} queries (no qrels, so no scores)")
+    cached = " (index from cache)" if m.index_cached else ""
+    print(f"latency p50 {m.latency_ms_p50} ms, p95 {m.latency_ms_p95} ms; index build "
+          f"{m.index_build_s} s{cached}; wrote {args.out}/run.trec and metrics.json")
     return 0
 
 
@@ -345,7 +355,7 @@ def _models(args: argparse.Namespace) -> int:
 
     for name in filter(None, [args.assemble, args.verify]):
         if name not in REGISTRY:
-            raise ValueError(f"Unknown model {name!r}; registered: {', '.join(REGISTRY)}")
+            raise InputError(f"Unknown model {name!r}; registered: {', '.join(REGISTRY)}")
     if args.assemble:
         print(ensure_assembled(REGISTRY[args.assemble]))
     if args.verify:

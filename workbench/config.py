@@ -25,6 +25,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from workbench.errors import InputError
+
 ENV_PREFIX = "WORKBENCH_"
 
 
@@ -102,13 +104,13 @@ class Settings:
             converted = _coerce(f.name, _field_type(f), value)
             object.__setattr__(self, f.name, converted)
         if self.lm_max_tokens <= 0:
-            raise ValueError(f"lm_max_tokens must be positive, got {self.lm_max_tokens}")
+            raise InputError(f"lm_max_tokens must be positive, got {self.lm_max_tokens}")
         if self.sql_row_limit <= 0:
-            raise ValueError(f"sql_row_limit must be positive, got {self.sql_row_limit}")
+            raise InputError(f"sql_row_limit must be positive, got {self.sql_row_limit}")
         if not 0 <= self.supervisor_threshold <= 1:
-            raise ValueError(f"supervisor_threshold must be in [0, 1], got {self.supervisor_threshold}")
+            raise InputError(f"supervisor_threshold must be in [0, 1], got {self.supervisor_threshold}")
         if self.supervisor_max_iterations < 1:
-            raise ValueError(f"supervisor_max_iterations must be at least 1, got {self.supervisor_max_iterations}")
+            raise InputError(f"supervisor_max_iterations must be at least 1, got {self.supervisor_max_iterations}")
 
     @classmethod
     def from_env(cls, environ: typing.Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -125,7 +127,7 @@ class Settings:
             name = key[len(ENV_PREFIX) :].lower()
             if name not in names:
                 known = ", ".join(ENV_PREFIX + n.upper() for n in sorted(names))
-                raise ValueError(f"Unknown setting {key}={raw!r}. Known variables: {known}")
+                raise InputError(f"Unknown setting {key}={raw!r}. Known variables: {known}")
             values[name] = raw
         values.update(overrides)
         return cls(**values)
@@ -178,7 +180,7 @@ def _coerce(name: str, kind: type, value: Any) -> Any:
             return str(value).strip().lower() in {"1", "true", "yes", "on"}
         return kind(value)
     except (TypeError, ValueError) as exc:
-        raise ValueError(
+        raise InputError(
             f"Setting {name} (env {ENV_PREFIX}{name.upper()}) must be {kind.__name__}, got {value!r}"
         ) from exc
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.config import Settings, get_settings
+from workbench.errors import MissingInputError
 
 if TYPE_CHECKING:
     from workbench.supervisor.result import RunResult
@@ -60,10 +61,10 @@ def demo_supervisor(*, lm: Any = None, db: str | Path | None = None, corpus: str
     settings = settings or get_settings()
     db_path = Path(db) if db else DEMO_DB
     if not db_path.is_file():
-        raise FileNotFoundError(f"Demo database {db_path} is missing. Build it: python scripts/build_demo_db.py")
+        raise MissingInputError(f"Demo database {db_path} is missing. Build it: python scripts/build_demo_db.py")
     corpus_path = Path(corpus) if corpus else DEMO_CORPUS
     if not (corpus_path / "corpus.jsonl").is_file() and not corpus_path.is_file():
-        raise FileNotFoundError(f"No BEIR corpus at {corpus_path}: pass a folder with corpus.jsonl")
+        raise MissingInputError(f"No BEIR corpus at {corpus_path}: pass a folder with corpus.jsonl")
     model = resolve_lm(lm, settings=settings)
     index, _ = cached_index(Corpus.from_beir(corpus_path), settings=settings, progress=progress)
     agents: list[Agent] = [DataAnalysisAgent(db_path, lm=model, about=DB_ABOUT if db is None else ""),
@@ -140,18 +141,16 @@ def _score(result: RunResult) -> str:
 
 
 def _log(results: list[RunResult], kinds: list[str], lm_name: str, settings: Settings) -> None:
-    import mlflow
-
     from workbench.programs.judge import VERSION as JUDGE_VERSION
-    from workbench.tracking import log_records, start_run
+    from workbench.tracking import log_run
 
     lm_calls = [e for r in results for e in r.trace.of_kind("lm_call")]
     scores = [r.score for r in results if r.score is not None]
-    with start_run("workbench-demo", run_name=f"supervisor-{lm_name}", settings=settings) as run:
-        mlflow.log_params({"lm": lm_name, "judge": JUDGE_VERSION, "n_questions": len(results),
-                           "threshold": settings.supervisor_threshold,
-                           "max_iterations": settings.supervisor_max_iterations})
-        mlflow.log_metrics({
+    run_id = log_run(
+        "workbench-demo", run_name=f"supervisor-{lm_name}", settings=settings,
+        params={"lm": lm_name, "judge": JUDGE_VERSION, "n_questions": len(results),
+                "threshold": settings.supervisor_threshold, "max_iterations": settings.supervisor_max_iterations},
+        metrics={
             "answered": sum(r.ok for r in results),
             "score_mean": statistics.fmean(scores) if scores else 0.0,
             "seconds_median": statistics.median(r.elapsed_s for r in results) if results else 0.0,
@@ -161,8 +160,7 @@ def _log(results: list[RunResult], kinds: list[str], lm_name: str, settings: Set
             "prompt_tokens": sum(int(e.data.get("prompt_tokens", 0)) for e in lm_calls),
             "completion_tokens": sum(int(e.data.get("completion_tokens", 0)) for e in lm_calls),
             "errors": sum(len(r.errors) for r in results),
-        })
-        log_records([{"kind": k, **r.to_dict()} for k, r in zip(kinds, results, strict=True)], "results.jsonl")
-        for r in results:
-            mlflow.log_text(r.trace.to_json(), f"traces/{r.session_id}.json")
-    print(f"Logged MLflow run {run.info.run_id} to {settings.tracking_uri} (experiment workbench-demo)")
+        },
+        records={"results.jsonl": [{"kind": k, **r.to_dict()} for k, r in zip(kinds, results, strict=True)]},
+        texts={f"traces/{r.session_id}.json": r.trace.to_json() for r in results})
+    print(f"Logged MLflow run {run_id} to {settings.tracking_uri} (experiment workbench-demo)")

@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from workbench.errors import WorkbenchError
 from workbench.filelock import file_lock
 
 _BLOCK = 8 * 1024 * 1024
 _GGUF_MAGIC = b"GGUF"
 
 
-class ModelError(RuntimeError):
+class ModelError(WorkbenchError, RuntimeError):
     """A model file is missing, corrupt or unusable; the message names the fix."""
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workbench.errors import InputError
+
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 METRICS_MIME = "application/vnd.workbench.metrics+json"
 OPERATORS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
@@ -69,7 +71,7 @@ def run_notebooks(params: str = "ci", *, out: str | Path = "outputs/notebooks", 
 
     sets = parameter_sets(folder)
     if params not in sets:
-        raise ValueError(f"No parameter set {params!r} in {folder / 'params.yaml'}; sets: {', '.join(sets) or 'none'}")
+        raise InputError(f"No parameter set {params!r} in {folder / 'params.yaml'}; sets: {', '.join(sets) or 'none'}")
     chosen = sets[params] or {}
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -77,7 +79,7 @@ def run_notebooks(params: str = "ci", *, out: str | Path = "outputs/notebooks", 
     if names:
         unknown = sorted(set(names) - {p.stem for p in paths})
         if unknown:
-            raise ValueError(f"No notebooks named {unknown} in {folder}")
+            raise InputError(f"No notebooks named {unknown} in {folder}")
         paths = [p for p in paths if p.stem in names]
     runs = []
     for path in paths:
@@ -115,7 +117,7 @@ def check_thresholds(runs: list[NotebookRun], thresholds: str | Path | None = No
         for name, rule in (limits.get(run.name) or {}).items():
             op, _, wanted = str(rule).partition(" ")
             if op not in OPERATORS:
-                raise ValueError(f"{path}: {run.name}.{name}: rule {rule!r} must be '<op> <number>', op in "
+                raise InputError(f"{path}: {run.name}.{name}: rule {rule!r} must be '<op> <number>', op in "
                                  f"{', '.join(OPERATORS)}")
             if name not in run.metrics:
                 failures.append(f"{run.name}: {name} was not recorded (recorded: {sorted(run.metrics)})")

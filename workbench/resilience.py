@@ -18,15 +18,17 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from workbench.errors import WorkbenchError
+
 T = TypeVar("T")
 TRANSIENT = (TimeoutError, ConnectionError)
 
 
-class TransientError(RuntimeError):
+class TransientError(WorkbenchError, RuntimeError):
     """A failure worth retrying (a busy server, a dropped connection)."""
 
 
-class CircuitOpenError(RuntimeError):
+class CircuitOpenError(WorkbenchError, RuntimeError):
     """The agent's circuit is open: it failed too often lately, so it is not called."""
 
 

@@ -3,6 +3,12 @@
 The default store is SQLite in the project folder (``sqlite:///<home>/mlflow.db``;
 MLflow 3 refuses the plain ``file:`` store) with artifacts beside it in
 ``<home>/mlartifacts``. Set ``WORKBENCH_MLFLOW_URI`` for a remote server.
+
+This module is the only one that writes to MLflow. A runner that has its
+figures logs them in one call, ``log_run``; one that keeps a run open while it
+works (the experiment grid: a parent run, a nested run per cell) opens it with
+``start_run`` and logs with ``log`` as results arrive; ``dspy_traces`` records
+DSPy program calls as traces of the active run.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import contextlib
 import json
 import logging
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,20 +49,62 @@ def use_experiment(name: str, settings: Settings | None = None) -> str:
 
 @contextlib.contextmanager
 def start_run(experiment: str, run_name: str | None = None, settings: Settings | None = None,
-              tags: dict[str, str] | None = None) -> Iterator[mlflow.ActiveRun]:
-    """Start an MLflow run in ``experiment`` (created if needed) and yield it."""
+              tags: Mapping[str, str] | None = None, *, nested: bool = False) -> Iterator[mlflow.ActiveRun]:
+    """Start an MLflow run in ``experiment`` (created if needed) and yield it; ``nested`` puts it under the run
+    that is active (which must be in the same experiment). A block that raises ends the run as FAILED."""
     import mlflow
 
     use_experiment(experiment, settings)
-    with mlflow.start_run(run_name=run_name, tags=tags) as run:
+    with mlflow.start_run(run_name=run_name, tags=dict(tags) if tags else None, nested=nested) as run:
         yield run
 
 
-def log_records(records: list[dict[str, Any]], name: str) -> None:
-    """Log a list of JSON-able records as a JSON-lines artifact of the active run."""
+def log(*, params: Mapping[str, Any] | None = None, metrics: Mapping[str, float] | None = None,
+        artifacts: Iterable[str | Path] = (), records: Mapping[str, list[dict[str, Any]]] | None = None,
+        texts: Mapping[str, str] | None = None, tags: Mapping[str, str] | None = None) -> None:
+    """Log to the active run: ``params``, ``metrics``, ``artifacts`` (files, by path), ``records`` (artifact name
+    → JSON-able records, written as JSON lines), ``texts`` (artifact path → text) and ``tags``."""
     import mlflow
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        path.write_text("".join(json.dumps(r, default=str) + "\n" for r in records))
+    if params:
+        mlflow.log_params(dict(params))
+    if metrics:
+        mlflow.log_metrics(dict(metrics))
+    for path in artifacts:
         mlflow.log_artifact(str(path))
+    for name, rows in (records or {}).items():
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / name
+            path.write_text("".join(json.dumps(r, default=str) + "\n" for r in rows))
+            mlflow.log_artifact(str(path))
+    for name, text in (texts or {}).items():
+        mlflow.log_text(text, name)
+    if tags:
+        mlflow.set_tags(dict(tags))
+
+
+def log_run(experiment: str, *, run_name: str, params: Mapping[str, Any] | None = None,
+            metrics: Mapping[str, float] | None = None, artifacts: Iterable[str | Path] = (),
+            records: Mapping[str, list[dict[str, Any]]] | None = None, texts: Mapping[str, str] | None = None,
+            settings: Settings | None = None) -> str:
+    """Log one finished run to ``experiment`` (created if needed) in one call; returns the run's id.
+
+    ``params`` and ``metrics`` are logged as given; ``artifacts`` are files, ``records`` maps an artifact
+    name to records written as JSON lines, ``texts`` maps an artifact path to its text (see ``log``).
+    """
+    with start_run(experiment, run_name=run_name, settings=settings) as run:
+        log(params=params, metrics=metrics, artifacts=artifacts, records=records, texts=texts)
+        return run.info.run_id
+
+
+@contextlib.contextmanager
+def dspy_traces() -> Iterator[None]:
+    """Record every DSPy program call in the block as an MLflow trace of the active run (flushed at the end)."""
+    import mlflow
+
+    mlflow.dspy.autolog(log_traces=True, silent=True)
+    try:
+        yield
+    finally:
+        mlflow.dspy.autolog(disable=True)
+        mlflow.flush_trace_async_logging()

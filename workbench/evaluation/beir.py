@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbench.errors import InputError, MissingInputError
 from workbench.jsonl import read_jsonl
 
 
@@ -29,7 +30,7 @@ class Query:
 
 
 def load_queries(path: str | Path) -> list[Query]:
-    """Queries from a BEIR ``queries.jsonl``, in file order. Raises ``ValueError`` naming a malformed line."""
+    """Queries from a BEIR ``queries.jsonl``, in file order. Raises ``InputError`` naming a malformed line."""
     return list(read_jsonl(Path(path), lambda item: Query(str(item["_id"]), str(item.get("text") or "")),
                            "BEIR queries", '{"_id": ..., "text": ...}'))
 
@@ -38,7 +39,7 @@ def load_qrels(path: str | Path) -> dict[str, dict[str, int]]:
     """Relevance judgements ``{query_id: {doc_id: grade}}`` from a BEIR TSV or a TREC qrels file."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"Qrels file not found: {path} (expected a BEIR qrels .tsv or TREC qrels)")
+        raise MissingInputError(f"Qrels file not found: {path} (expected a BEIR qrels .tsv or TREC qrels)")
     qrels: dict[str, dict[str, int]] = defaultdict(dict)
     with path.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, 1):
@@ -56,7 +57,7 @@ def load_qrels(path: str | Path) -> dict[str, dict[str, int]]:
                     raise ValueError(f"{len(parts)} columns")
                 qrels[qid][doc] = int(grade)
             except ValueError as exc:
-                raise ValueError(f"{path}:{number}: not a qrels line ({exc}); expected 'query-id<TAB>corpus-id"
+                raise InputError(f"{path}:{number}: not a qrels line ({exc}); expected 'query-id<TAB>corpus-id"
                                  f"<TAB>score' or 'qid 0 docid grade', got {line.strip()[:120]!r}") from exc
     return dict(qrels)
 
@@ -66,9 +67,15 @@ def squad_to_beir(squad_path: str | Path, out_dir: str | Path) -> Path:
 
     Document ids are ``<article index>-<paragraph index>``; the title is the article title.
     """
-    data = json.loads(Path(squad_path).read_text(encoding="utf-8"))
-    if "data" not in data:
-        raise ValueError(f"{squad_path} is not SQuAD format (no top-level 'data' list)")
+    path = Path(squad_path)
+    if not path.is_file():
+        raise MissingInputError(f"SQuAD file not found: {path}; pass a SQuAD-format JSON file (e.g. KorQuAD)")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path} is not valid JSON ({exc}); expected a SQuAD-format file") from exc
+    if not isinstance(data, dict) or "data" not in data:
+        raise InputError(f"{squad_path} is not SQuAD format (no top-level 'data' list)")
     out = Path(out_dir)
     (out / "qrels").mkdir(parents=True, exist_ok=True)
     with (out / "corpus.jsonl").open("w", encoding="utf-8") as corpus, \

@@ -24,10 +24,41 @@ from pathlib import Path
 from typing import Any
 
 from workbench.config import Settings, get_settings
+from workbench.errors import InputError, MissingInputError
 from workbench.evaluation.stats import percentile
 from workbench.evaluation.summary import Summary
 
 NO_TOKENS = {"prompt_tokens": 0, "completion_tokens": 0}
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class JudgeSummary(Summary):
+    """What ``evaluate_judge`` measured (``summary.json``): accuracy over both orders, consistency, position
+    bias, unparsed verdicts, time and tokens, and what ran (LM, program, pairs, demonstrations)."""
+
+    accuracy: float
+    consistency: float
+    both_correct: float
+    first_position_rate: float | None  # None when no verdict parsed
+    unparsed: int
+    n: int
+    verdicts: int
+    seconds_p50: float
+    seconds_p95: float
+    wall_s: float
+    prompt_tokens: int
+    completion_tokens: int
+    lm: str
+    program: str
+    pairs: str
+    limit: int | None
+    lm_cache: bool
+    demos: int
+
+    @property
+    def title(self) -> str:
+        """The heading of the notebook display."""
+        return f"pairwise judge: {self.lm}, {self.n} pairs in both orders"
 
 
 @dataclass(frozen=True)
@@ -44,24 +75,28 @@ def load_pairs(path: str | Path) -> list[Pair]:
     """Read an LLMBar-format JSON file; a malformed item is an error naming its index and what is wrong."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"No pairs file at {path}: pass a JSON list of {{input, output_1, output_2, label}}")
-    data = json.loads(path.read_text(encoding="utf-8"))
+        raise MissingInputError(f"No pairs file at {path}: pass a JSON list of {{input, output_1, output_2, label}}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path} is not valid JSON ({exc}); expected a list of "
+                         "{input, output_1, output_2, label}") from exc
     if not isinstance(data, list):
-        raise ValueError(f"{path}: expected a JSON list of pairs, got {type(data).__name__}")
+        raise InputError(f"{path}: expected a JSON list of pairs, got {type(data).__name__}")
     pairs = []
     for i, item in enumerate(data):
-        missing = [k for k in ("input", "output_1", "output_2", "label") if k not in item]
+        missing = [k for k in ("input", "output_1", "output_2", "label") if not isinstance(item, dict) or k not in item]
         if missing:
-            raise ValueError(f"{path}: item {i} lacks {', '.join(missing)}")
+            raise InputError(f"{path}: item {i} lacks {', '.join(missing)}")
         if item["label"] not in (1, 2, "1", "2"):
-            raise ValueError(f"{path}: item {i} has label {item['label']!r}; it must be 1 or 2")
+            raise InputError(f"{path}: item {i} has label {item['label']!r}; it must be 1 or 2")
         pairs.append(Pair(str(item["input"]), str(item["output_1"]), str(item["output_2"]), int(item["label"])))
     return pairs
 
 
 def evaluate_judge(pairs: str | Path | list[Pair], out: str | Path, *, lm: Any = None, limit: int | None = None,
                    cache: bool = True, program: Any = None, settings: Settings | None = None, log: bool = True,
-                   progress: bool = True) -> dict[str, Any]:
+                   progress: bool = True) -> JudgeSummary:
     """Judge every pair in both orders with the pairwise judge on ``lm``; write and return the summary.
 
     ``program`` replaces the zero-shot ``PairwiseJudge`` (e.g. an optimised one); the summary's ``compiled``
@@ -77,7 +112,7 @@ def evaluate_judge(pairs: str | Path | list[Pair], out: str | Path, *, lm: Any =
     items = load_pairs(pairs) if not isinstance(pairs, list) else pairs
     items = items[:limit] if limit else items
     if not items:
-        raise ValueError(f"No pairs to judge in {source}")
+        raise InputError(f"No pairs to judge in {source}; pass a non-empty pairs file (and a positive limit)")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     model = resolve_lm(lm, settings=settings, cache=cache)
@@ -107,17 +142,17 @@ def evaluate_judge(pairs: str | Path | list[Pair], out: str | Path, *, lm: Any =
                       "seconds": [v["seconds"] for v in verdicts], "tokens": [v["tokens"] for v in verdicts]}
             records.append(record)
             lines.write(json.dumps(record, ensure_ascii=False) + "\n")
-    summary = _summary(records, time.perf_counter() - started)
-    summary.update(lm=lm if isinstance(lm, str) else getattr(model, "model", str(model)), program=VERSION,
-                   pairs=source, limit=limit, lm_cache=cache,
-                   demos=sum(len(p.demos) for _, p in judge.named_predictors()))
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    summary = JudgeSummary(**_figures(records, time.perf_counter() - started),
+                           lm=lm if isinstance(lm, str) else getattr(model, "model", str(model)), program=VERSION,
+                           pairs=source, limit=limit, lm_cache=cache,
+                           demos=sum(len(p.demos) for _, p in judge.named_predictors()))
+    (out / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2) + "\n")
     if log:
         _log(summary, out, settings)
-    return Summary(f"pairwise judge: {summary['lm']}, {summary['n']} pairs in both orders", summary)
+    return summary
 
 
-def _summary(records: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
+def _figures(records: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
     verdicts = [c for r in records for c in r["correct"]]
     seconds = [s for r in records for s in r["seconds"]]
     picks = [f for r in records for f, p in zip(r["first_shown"], r["picked"], strict=True) if p is not None]
@@ -137,18 +172,12 @@ def _summary(records: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
     }
 
 
-def _log(summary: dict[str, Any], out: Path, settings: Settings) -> None:
-    import mlflow
+def _log(s: JudgeSummary, out: Path, settings: Settings) -> None:
+    from workbench.tracking import log_run
 
-    from workbench.tracking import start_run
-
-    with start_run("judge-eval", run_name=f"{summary['program']}-{summary['lm']}-n{summary['n']}", settings=settings):
-        mlflow.log_params({k: summary[k] for k in ("lm", "program", "pairs", "limit", "lm_cache", "demos")})
-        mlflow.log_metrics({k: float(summary[k]) for k in ("accuracy", "consistency", "both_correct", "unparsed", "n",
-                                                           "seconds_p50", "seconds_p95", "wall_s", "prompt_tokens",
-                                                           "completion_tokens")
-                            if summary.get(k) is not None})
-        if summary.get("first_position_rate") is not None:
-            mlflow.log_metric("first_position_rate", summary["first_position_rate"])
-        for name in ("results.jsonl", "summary.json"):
-            mlflow.log_artifact(str(out / name))
+    metrics = {k: float(s[k]) for k in ("accuracy", "consistency", "both_correct", "unparsed", "n", "seconds_p50",
+                                        "seconds_p95", "wall_s", "prompt_tokens", "completion_tokens",
+                                        "first_position_rate") if s[k] is not None}
+    log_run("judge-eval", run_name=f"{s.program}-{s.lm}-n{s.n}", settings=settings,
+            params={k: s[k] for k in ("lm", "program", "pairs", "limit", "lm_cache", "demos")}, metrics=metrics,
+            artifacts=[out / name for name in ("results.jsonl", "summary.json")])

@@ -46,13 +46,11 @@ def bench_lm_speed(lms: list[str], db: str | Path, questions: tuple[str, ...], *
         )
         results.append(result)
         if log:
-            import mlflow
+            from workbench.tracking import log_run
 
-            from workbench.tracking import start_run
-
-            with start_run("workbench-bench", run_name=f"lm-speed-{name}", settings=settings):
-                mlflow.log_params({"bench": "lm_speed", "lm": name, "db": str(db), "repeat": repeat,
-                                   "threads": settings.threads})
-                mlflow.log_metrics({"seconds_median": result.seconds_median, "seconds_p95": result.seconds_p95,
-                                    "answered": result.answered, "n": result.n})
+            log_run("workbench-bench", run_name=f"lm-speed-{name}", settings=settings,
+                    params={"bench": "lm_speed", "lm": name, "db": str(db), "repeat": repeat,
+                            "threads": settings.threads},
+                    metrics={"seconds_median": result.seconds_median, "seconds_p95": result.seconds_p95,
+                             "answered": result.answered, "n": result.n})
     return results

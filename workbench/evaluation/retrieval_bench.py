@@ -25,6 +25,7 @@ import dataclasses
 import gc
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +33,34 @@ import numpy as np
 
 from workbench.config import Settings, get_settings
 from workbench.evaluation.stats import percentile
+from workbench.evaluation.summary import Summary, figure
 
 DEFAULT_SIZES = (5_000, 100_000, 1_000_000)
 DIM = 384
 VOCAB = 30_000
 DOC_WORDS = 40
 CLUSTERS = 1024
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class RetrievalBenchRow(Summary):
+    """One size of ``bench_retrieval`` (a row of ``summary.json``): the vector index chosen, query latency,
+    build time, resident memory and, for an approximate index, the share of the exact top 10 it finds."""
+
+    HEADLINE = ("size", "index", "latency_ms_p50", "latency_ms_p95", "build_s", "rss_mb", "ann_recall@10")
+
+    size: int
+    index: str
+    latency_ms_p50: float
+    latency_ms_p95: float
+    build_s: float
+    rss_mb: int
+    ann_recall_at_10: float | None = figure(key="ann_recall@10", optional=True)  # approximate indexes only
+
+    @property
+    def title(self) -> str:
+        """The heading of the notebook display."""
+        return f"hybrid retrieval at {self.size:,} documents"
 
 
 def synthetic_vectors(n: int, seed: int = 0, dim: int = DIM, batch: int = 100_000) -> np.ndarray:
@@ -65,7 +88,7 @@ def synthetic_terms(n: int, words: int, seed: int = 1) -> list[list[str]]:
 
 def bench_retrieval(out: str | Path, sizes: tuple[int, ...] = DEFAULT_SIZES, *, queries: int = 200,
                     ann: str | None = None, settings: Settings | None = None, log: bool = True,
-                    progress: bool = True) -> list[dict[str, Any]]:
+                    progress: bool = True) -> list[RetrievalBenchRow]:
     """Build, query and measure a hybrid index at each size; returns (and writes) the summary rows."""
     import psutil
     from tqdm.auto import tqdm
@@ -84,7 +107,7 @@ def bench_retrieval(out: str | Path, sizes: tuple[int, ...] = DEFAULT_SIZES, *, 
     encoder = Encoder(config.embedding_model)
     query_texts = [" ".join(t) for t in synthetic_terms(queries, 5, seed=7)]
     process = psutil.Process()
-    rows: list[dict[str, Any]] = []
+    rows: list[RetrievalBenchRow] = []
     for size in sizes:
         vectors = synthetic_vectors(size)
         terms = synthetic_terms(size, DOC_WORDS)
@@ -103,19 +126,18 @@ def bench_retrieval(out: str | Path, sizes: tuple[int, ...] = DEFAULT_SIZES, *, 
             t = time.perf_counter()
             index.search(text, k=10)
             latencies.append((time.perf_counter() - t) * 1000)
-        row: dict[str, Any] = {
-            "size": size, "index": dense.resolved_kind,
-            "latency_ms_p50": round(percentile(latencies, 0.5), 2),
-            "latency_ms_p95": round(percentile(latencies, 0.95), 2),
-            "build_s": round(build_s, 2), "rss_mb": round(process.memory_info().rss / 2**20),
-        }
-        if dense.resolved_kind != "flat":
-            row["ann_recall@10"] = _ann_recall(dense, vectors)
+        row = RetrievalBenchRow(
+            size=size, index=dense.resolved_kind,
+            latency_ms_p50=round(percentile(latencies, 0.5), 2),
+            latency_ms_p95=round(percentile(latencies, 0.95), 2),
+            build_s=round(build_s, 2), rss_mb=round(process.memory_info().rss / 2**20),
+            ann_recall_at_10=_ann_recall(dense, vectors) if dense.resolved_kind != "flat" else None,
+        )
         rows.append(row)
         print(_format_row(row), flush=True)
         del vectors, terms, corpus, keyword, dense, index
         gc.collect()
-    (out / "summary.json").write_text(json.dumps(rows, indent=2) + "\n")
+    (out / "summary.json").write_text(json.dumps([r.as_dict() for r in rows], indent=2) + "\n")
     if log:
         _log(rows, config, out, settings)
     return rows
@@ -135,26 +157,22 @@ def _ann_recall(dense: Any, vectors: np.ndarray, n: int = 200, seed: int = 3) ->
 HEADER = f"{'size':>10}  {'index':<6}{'p50 ms':>9}{'p95 ms':>9}{'build s':>9}{'RSS MB':>8}  ANN recall@10"
 
 
-def _format_row(row: dict[str, Any]) -> str:
-    recall = f"{row['ann_recall@10']:.3f}" if "ann_recall@10" in row else "exact"
-    return (f"{row['size']:>10,}  {row['index']:<6}{row['latency_ms_p50']:>9.2f}{row['latency_ms_p95']:>9.2f}"
-            f"{row['build_s']:>9.1f}{row['rss_mb']:>8}  {recall}")
+def _format_row(row: RetrievalBenchRow) -> str:
+    recall = f"{row.ann_recall_at_10:.3f}" if row.ann_recall_at_10 is not None else "exact"
+    return (f"{row.size:>10,}  {row.index:<6}{row.latency_ms_p50:>9.2f}{row.latency_ms_p95:>9.2f}"
+            f"{row.build_s:>9.1f}{row.rss_mb:>8}  {recall}")
 
 
-def format_table(rows: list[dict[str, Any]]) -> str:
+def format_table(rows: list[RetrievalBenchRow]) -> str:
     """The summary rows as a text table."""
     return "\n".join([HEADER, *(_format_row(r) for r in rows)])
 
 
-def _log(rows: list[dict[str, Any]], config: Any, out: Path, settings: Settings) -> None:
-    import mlflow
+def _log(rows: list[RetrievalBenchRow], config: Any, out: Path, settings: Settings) -> None:
+    from workbench.tracking import log_run
 
-    from workbench.tracking import start_run
-
-    with start_run("retrieval-bench", run_name="hybrid-scale", settings=settings):
-        mlflow.log_params({"sizes": ",".join(str(r["size"]) for r in rows), **config.as_params()})
-        for r in rows:
-            mlflow.log_metrics({f"latency_ms_p50_{r['size']}": r["latency_ms_p50"],
-                                f"latency_ms_p95_{r['size']}": r["latency_ms_p95"],
-                                f"build_s_{r['size']}": r["build_s"], f"rss_mb_{r['size']}": r["rss_mb"]})
-        mlflow.log_artifact(str(out / "summary.json"))
+    metrics = {f"{name}_{r.size}": getattr(r, name) for r in rows
+               for name in ("latency_ms_p50", "latency_ms_p95", "build_s", "rss_mb")}
+    log_run("retrieval-bench", run_name="hybrid-scale", settings=settings,
+            params={"sizes": ",".join(str(r.size) for r in rows), **config.as_params()}, metrics=metrics,
+            artifacts=[out / "summary.json"])

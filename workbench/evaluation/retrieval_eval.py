@@ -18,14 +18,16 @@ import json
 import statistics
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.config import Settings, get_settings
+from workbench.errors import InputError
 from workbench.evaluation.beir import Query, load_qrels, load_queries
 from workbench.evaluation.retrieval_metrics import score_run
 from workbench.evaluation.stats import percentile
-from workbench.evaluation.summary import Summary
+from workbench.evaluation.summary import Summary, figure
 from workbench.retrieval.cache import cached_index, config_dict
 from workbench.retrieval.confidence import features
 
@@ -38,11 +40,47 @@ RUN_DEPTH = 100
 METHODS = ("bm25", "dense", "hybrid", "hybrid+rerank")
 
 
+@dataclass(frozen=True, kw_only=True, eq=False)
+class RetrievalSummary(Summary):
+    """What ``evaluate_retrieval`` measured (``metrics.json``): rank quality (with qrels), how well the confidence
+    separates good top hits from bad ones, latency, the index, and what ran."""
+
+    n: int
+    ndcg_at_10: float | None = figure(key="ndcg@10", optional=True)  # the rank figures need qrels
+    recall_at_100: float | None = figure(key="recall@100", optional=True)
+    mrr_at_10: float | None = figure(key="mrr@10", optional=True)
+    confidence_auc: float | None = figure(optional=True)  # needs queries with good and with bad top hits
+    confidence_mean_relevant_top: float | None = figure(optional=True)
+    confidence_mean_irrelevant_top: float | None = figure(optional=True)
+    latency_ms_p50: float
+    latency_ms_p95: float
+    index_build_s: float
+    index_cached: bool
+    method: str
+    reranker: str
+    documents: int
+    chunks: int
+    fingerprint: str
+    corpus: str
+    queries: str
+    qrels: str | None
+    limit: int | None
+    vector_index: str
+    config: dict[str, Any]
+    queries_without_hits: int
+
+    @property
+    def title(self) -> str:
+        """The heading of the notebook display."""
+        return f"retrieval: {self.method}, {self.n} queries"
+
+
 def evaluate_retrieval(corpus: str | Path | Corpus, queries: str | Path | list[Query], out: str | Path, *,
                        qrels: str | Path | dict[str, dict[str, int]] | None = None, method: str = "hybrid",
                        reranker: str | Reranker | None = None, limit: int | None = None,
                        config: RetrievalConfig | None = None, index_cache: bool = True, lm_cache: bool = True,
-                       settings: Settings | None = None, log: bool = True, progress: bool = True) -> dict[str, Any]:
+                       settings: Settings | None = None, log: bool = True,
+                       progress: bool = True) -> RetrievalSummary:
     """Search every query (the first ``limit`` with judgements, if given), score, and write the result files.
 
     Args:
@@ -64,7 +102,7 @@ def evaluate_retrieval(corpus: str | Path | Corpus, queries: str | Path | list[Q
     from workbench.retrieval.rerank import make_reranker
 
     if method not in METHODS:
-        raise ValueError(f"Unknown method {method!r}; choose one of {', '.join(METHODS)}")
+        raise InputError(f"Unknown method {method!r}; choose one of {', '.join(METHODS)}")
     settings = settings or get_settings()
     config = config or RetrievalConfig.from_settings(settings)
     out = Path(out)
@@ -77,7 +115,7 @@ def evaluate_retrieval(corpus: str | Path | Corpus, queries: str | Path | list[Q
     if judgements is not None:
         query_list = [q for q in query_list if any(g > 0 for g in judgements.get(q.id, {}).values())]
         if not query_list:
-            raise ValueError(f"None of the queries in {queries} has a relevant document in {qrels}; "
+            raise InputError(f"None of the queries in {queries} has a relevant document in {qrels}; "
                              "are they the matching files?")
     if limit is not None:
         query_list = query_list[:limit]
@@ -89,7 +127,7 @@ def evaluate_retrieval(corpus: str | Path | Corpus, queries: str | Path | list[Q
         rerank = reranker if reranker is not None and not isinstance(reranker, str) else make_reranker(
             reranker or "lm", cache=lm_cache)
         if rerank is None:
-            raise ValueError("method hybrid+rerank needs a reranker other than 'none'")
+            raise InputError("method hybrid+rerank needs a reranker other than 'none'")
     search_method = "hybrid" if method == "hybrid+rerank" else method
     index, cached = cached_index(corpus, config, settings, use_cache=index_cache, progress=progress)
     index.search("warm up", k=1, method=search_method)  # load models before timing
@@ -111,33 +149,35 @@ def evaluate_retrieval(corpus: str | Path | Corpus, queries: str | Path | list[Q
         for qid, ranked in run.items():
             for rank, (doc, score) in enumerate(ranked, 1):
                 trec.write(f"{qid} Q0 {doc} {rank} {score:.6f} {tag}\n")
-    metrics: dict[str, Any] = {"n": len(query_list)}
+    scores: dict[str, Any] = {"n": len(query_list)}
     if judgements is not None:
-        scores, per_query = score_run({q: [d for d, _ in r] for q, r in run.items()}, judgements)
-        metrics.update(scores)
+        ranks, per_query = score_run({q: [d for d, _ in r] for q, r in run.items()}, judgements)
+        scores.update(n=ranks["n"], ndcg_at_10=ranks["ndcg@10"], recall_at_100=ranks["recall@100"],
+                      mrr_at_10=ranks["mrr@10"])
         for qid, values in per_query.items():
             top = run.get(qid, [("", 0.0)])[0][0] if run.get(qid) else ""
             values["top_relevant"] = float(judgements[qid].get(top, 0) > 0)
             values.update(signals.get(qid, {"confidence": 0.0}))
-        metrics.update(confidence_separation(per_query.values()))
+        scores.update(confidence_separation(per_query.values()))
         with (out / "per_query.jsonl").open("w", encoding="utf-8") as lines:
             for qid, values in per_query.items():
                 lines.write(json.dumps({"qid": qid, **{k: round(v, 4) for k, v in values.items()}}) + "\n")
-    metrics.update({
-        "latency_ms_p50": round(percentile(latencies, 0.5), 2),
-        "latency_ms_p95": round(percentile(latencies, 0.95), 2),
-        "index_build_s": round(index.build_seconds, 2), "index_cached": cached,
-        "method": method, "reranker": getattr(rerank, "name", "none"), "documents": len(corpus),
-        "chunks": len(corpus.chunks), "fingerprint": corpus.fingerprint, "corpus": corpus_label,
-        "queries": str(queries) if not isinstance(queries, list) else f"<{len(queries)} queries>",
-        "qrels": str(qrels) if qrels is not None and not isinstance(qrels, dict) else None,
-        "limit": limit, "vector_index": index.vectors.resolved_kind, "config": config_dict(index.config),
-        "queries_without_hits": sum(1 for r in run.values() if not r),
-    })
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
+    summary = RetrievalSummary(
+        **scores,
+        latency_ms_p50=round(percentile(latencies, 0.5), 2),
+        latency_ms_p95=round(percentile(latencies, 0.95), 2),
+        index_build_s=round(index.build_seconds, 2), index_cached=cached,
+        method=method, reranker=getattr(rerank, "name", "none"), documents=len(corpus),
+        chunks=len(corpus.chunks), fingerprint=corpus.fingerprint, corpus=corpus_label,
+        queries=str(queries) if not isinstance(queries, list) else f"<{len(queries)} queries>",
+        qrels=str(qrels) if qrels is not None and not isinstance(qrels, dict) else None,
+        limit=limit, vector_index=index.vectors.resolved_kind, config=config_dict(index.config),
+        queries_without_hits=sum(1 for r in run.values() if not r),
+    )
+    (out / "metrics.json").write_text(json.dumps(summary.as_dict(), indent=2, ensure_ascii=False) + "\n")
     if log:
-        _log(metrics, index.config, out, settings)
-    return Summary(f"retrieval: {metrics['method']}, {metrics['n']} queries", metrics)
+        _log(summary, index.config, out, settings)
+    return summary
 
 
 def confidence_separation(records: Iterable[Mapping[str, float]]) -> dict[str, float]:
@@ -157,21 +197,17 @@ def confidence_separation(records: Iterable[Mapping[str, float]]) -> dict[str, f
             "confidence_mean_irrelevant_top": round(statistics.fmean(neg), 4)}
 
 
-def _log(metrics: dict[str, Any], config: RetrievalConfig, out: Path, settings: Settings) -> None:
-    import mlflow
+def _log(s: RetrievalSummary, config: RetrievalConfig, out: Path, settings: Settings) -> None:
+    from workbench.tracking import log_run
 
-    from workbench.tracking import start_run
-
-    name = f"{metrics['method']}-{Path(str(metrics['corpus'])).parent.name or 'corpus'}-n{metrics['n']}"
-    with start_run("retrieval-eval", run_name=name, settings=settings):
-        mlflow.log_params({"method": metrics["method"], "reranker": metrics["reranker"], "corpus": metrics["corpus"],
-                           "queries": metrics["queries"], "qrels": metrics["qrels"], "limit": metrics["limit"],
-                           "fingerprint": metrics["fingerprint"][:16], "vector_index": metrics["vector_index"],
-                           **config.as_params()})
-        mlflow.log_metrics({k.replace("@", "_at_"): float(v) for k, v in metrics.items()
-                            if k in ("ndcg@10", "recall@100", "mrr@10", "n", "latency_ms_p50", "latency_ms_p95",
-                                     "index_build_s", "documents", "chunks", "queries_without_hits", "confidence_auc",
-                                     "confidence_mean_relevant_top", "confidence_mean_irrelevant_top")})
-        for name in ("run.trec", "metrics.json", "per_query.jsonl"):
-            if (out / name).is_file():
-                mlflow.log_artifact(str(out / name))
+    figures = ("n", "ndcg_at_10", "recall_at_100", "mrr_at_10", "confidence_auc", "confidence_mean_relevant_top",
+               "confidence_mean_irrelevant_top", "latency_ms_p50", "latency_ms_p95", "index_build_s", "documents",
+               "chunks", "queries_without_hits")
+    log_run("retrieval-eval", run_name=f"{s.method}-{Path(s.corpus).parent.name or 'corpus'}-n{s.n}",
+            settings=settings,
+            params={"method": s.method, "reranker": s.reranker, "corpus": s.corpus, "queries": s.queries,
+                    "qrels": s.qrels, "limit": s.limit, "fingerprint": s.fingerprint[:16],
+                    "vector_index": s.vector_index, **config.as_params()},
+            metrics={name: float(getattr(s, name)) for name in figures if getattr(s, name) is not None},
+            artifacts=[out / name for name in ("run.trec", "metrics.json", "per_query.jsonl")
+                       if (out / name).is_file()])

@@ -11,6 +11,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbench.errors import InputError, MissingInputError
+
 
 @dataclass(frozen=True)
 class Text2SQLExample:
@@ -26,7 +28,8 @@ class Text2SQLExample:
 def load_questions(paths: str | Path | list[str | Path]) -> list[Text2SQLExample]:
     """Read one or more Spider-format question files (concatenated, indexed in that order).
 
-    Raises ``ValueError`` naming the file and item when one is malformed.
+    Raises ``InputError`` naming the file and item when one is malformed, ``MissingInputError`` when a file
+    does not exist.
     """
     if isinstance(paths, list):
         examples: list[Text2SQLExample] = []
@@ -38,16 +41,17 @@ def load_questions(paths: str | Path | list[str | Path]) -> list[Text2SQLExample
     try:
         items = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise FileNotFoundError(f"Question file {path} does not exist.") from None
+        raise MissingInputError(f"Question file {path} does not exist; pass a Spider-format JSON list of "
+                                "{db_id, question, query}.") from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{path} is not valid JSON ({exc}); expected a list of {{db_id, question, query}}.") from exc
+        raise InputError(f"{path} is not valid JSON ({exc}); expected a list of {{db_id, question, query}}.") from exc
     if not isinstance(items, list):
-        raise ValueError(f"{path} must hold a JSON list of {{db_id, question, query}} objects.")
+        raise InputError(f"{path} must hold a JSON list of {{db_id, question, query}} objects.")
     examples = []
     for i, item in enumerate(items):
         missing = [k for k in ("db_id", "question", "query") if not isinstance(item, dict) or k not in item]
         if missing:
-            raise ValueError(f"{path}: item {i} lacks {', '.join(missing)}; each item needs db_id, question, query.")
+            raise InputError(f"{path}: item {i} lacks {', '.join(missing)}; each item needs db_id, question, query.")
         examples.append(Text2SQLExample(i, item["db_id"], item["question"], item["query"], item.get("hardness") or ""))
     return examples
 
@@ -61,10 +65,10 @@ def select(examples: list[Text2SQLExample], limit: int | None = None, seed: int 
 
 
 def database_path(db_dir: str | Path, db_id: str) -> Path:
-    """``DIR/<db_id>/<db_id>.sqlite`` (or ``.db``); raise ``FileNotFoundError`` naming the expected path."""
+    """``DIR/<db_id>/<db_id>.sqlite`` (or ``.db``); raise ``MissingInputError`` naming the expected path."""
     folder = Path(db_dir) / db_id
     for suffix in (".sqlite", ".db", ".sqlite3"):
         candidate = folder / f"{db_id}{suffix}"
         if candidate.is_file():
             return candidate
-    raise FileNotFoundError(f"No database for db_id {db_id!r}: expected {folder / (db_id + '.sqlite')}.")
+    raise MissingInputError(f"No database for db_id {db_id!r}: expected {folder / (db_id + '.sqlite')}.")

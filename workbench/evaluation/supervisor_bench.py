@@ -36,16 +36,45 @@ import resource
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from workbench.config import Settings, get_settings
 from workbench.evaluation.stats import percentile
+from workbench.evaluation.summary import Summary
 
 DEFAULT_SESSIONS = (1, 10, 100, 1000)
 AGENT_LATENCY_MS = 100.0
 QUESTION = "How many papers per year, and what does the evidence say about the claim?"  # the router calls both
 GC_THRESHOLD = (10_000, 10, 10)
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class SupervisorBenchSummary(Summary):
+    """What ``bench_supervisor`` measured (``summary.json``): overhead per run, one row per concurrent session
+    count (``sessions``, ``agent_latency_ms``, ``wall_s``, ``errors``, ``workers``, ``first_error``), peak memory,
+    and the conditions (workers, cores, garbage collector, Python)."""
+
+    HEADLINE = ("overhead_ms_p50", "overhead_ms_p95", "overhead_runs", "peak_rss_mb", "workers", "gc_tuned")
+
+    overhead_ms_p50: float
+    overhead_ms_p95: float
+    overhead_runs: int
+    peak_rss_mb: float
+    concurrency: list[dict[str, Any]]
+    workers: int
+    cpu_count: int | None
+    gc_tuned: bool
+    gc_threshold: list[int]
+    python: str
+    agents_per_run: int
+    session_store: str
+
+    @property
+    def title(self) -> str:
+        """The heading of the notebook display."""
+        return f"supervisor overhead and concurrency: {self.workers} workers"
 
 
 def scripted_supervisor(latency_s: float, store: str | Path) -> Any:
@@ -160,7 +189,7 @@ def _concurrent(store: Path, sessions: int, latency_ms: float, workers: int, gc_
 def bench_supervisor(out: str | Path, sessions: Sequence[int] = DEFAULT_SESSIONS, *,
                      latency_ms: float = AGENT_LATENCY_MS, runs: int = 300, workers: int | None = None,
                      gc_tuned: bool = True, timeout_s: float = 300.0, settings: Settings | None = None,
-                     log: bool = True, echo: bool = True) -> dict[str, Any]:
+                     log: bool = True, echo: bool = True) -> SupervisorBenchSummary:
     """Measure overhead per run and concurrent sessions (see the module docstring); writes
     ``OUTDIR/summary.json`` and logs to MLflow. Returns the summary."""
     out = Path(out)
@@ -171,29 +200,26 @@ def bench_supervisor(out: str | Path, sessions: Sequence[int] = DEFAULT_SESSIONS
     for leftover in out.glob("bench-sessions.db*"):
         leftover.unlink()
     timings = asyncio.run(_overhead(store, runs, warmup=min(20, runs)))
-    summary: dict[str, Any] = {
-        "overhead_ms_p50": round(percentile(timings, 0.5), 3),
-        "overhead_ms_p95": round(percentile(timings, 0.95), 3),
-        "overhead_runs": len(timings),
-        "peak_rss_mb": 0.0,
-        "concurrency": [],
-        "workers": workers, "cpu_count": os.cpu_count(), "gc_tuned": gc_tuned,
-        "gc_threshold": list(GC_THRESHOLD if gc_tuned else gc.get_threshold()),
-        "python": sys.version.split()[0], "agents_per_run": 2, "session_store": "sqlite file",
-    }
-    say(f"overhead per run (zero-latency agents, {len(timings)} runs): p50 {summary['overhead_ms_p50']:.2f} ms, "
-        f"p95 {summary['overhead_ms_p95']:.2f} ms")
+    overhead_p50, overhead_p95 = round(percentile(timings, 0.5), 3), round(percentile(timings, 0.95), 3)
+    say(f"overhead per run (zero-latency agents, {len(timings)} runs): p50 {overhead_p50:.2f} ms, "
+        f"p95 {overhead_p95:.2f} ms")
     say(HEADER)
     worker_peak = 0.0
+    concurrency = []
     for count in sessions:
         row = _concurrent(store, count, latency_ms, workers, gc_tuned, timeout_s)
         worker_peak = max(worker_peak, row.pop("peak_rss_mb"))
-        summary["concurrency"].append(row)
+        concurrency.append(row)
         say(format_row(row))
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    summary["peak_rss_mb"] = round(own + worker_peak, 1)
-    say(f"peak RSS: {summary['peak_rss_mb']:.0f} MB (this process {own:.0f} MB + workers {worker_peak:.0f} MB)")
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    summary = SupervisorBenchSummary(
+        overhead_ms_p50=overhead_p50, overhead_ms_p95=overhead_p95, overhead_runs=len(timings),
+        peak_rss_mb=round(own + worker_peak, 1), concurrency=concurrency,
+        workers=workers, cpu_count=os.cpu_count(), gc_tuned=gc_tuned,
+        gc_threshold=list(GC_THRESHOLD if gc_tuned else gc.get_threshold()),
+        python=sys.version.split()[0], agents_per_run=2, session_store="sqlite file")
+    say(f"peak RSS: {summary.peak_rss_mb:.0f} MB (this process {own:.0f} MB + workers {worker_peak:.0f} MB)")
+    (out / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2) + "\n")
     if log:
         _log(summary, out, settings or get_settings())
     return summary
@@ -208,16 +234,12 @@ def format_row(row: dict[str, Any]) -> str:
             f"{row['errors']:>8}")
 
 
-def _log(summary: dict[str, Any], out: Path, settings: Settings) -> None:
-    import mlflow
+def _log(s: SupervisorBenchSummary, out: Path, settings: Settings) -> None:
+    from workbench.tracking import log_run
 
-    from workbench.tracking import start_run
-
-    with start_run("supervisor-bench", run_name="scripted-agents", settings=settings):
-        mlflow.log_params({k: summary[k] for k in ("workers", "cpu_count", "gc_tuned", "agents_per_run",
-                                                    "overhead_runs")})
-        mlflow.log_metrics({"overhead_ms_p50": summary["overhead_ms_p50"],
-                            "overhead_ms_p95": summary["overhead_ms_p95"], "peak_rss_mb": summary["peak_rss_mb"]})
-        for row in summary["concurrency"]:
-            mlflow.log_metrics({f"wall_s_{row['sessions']}": row["wall_s"], f"errors_{row['sessions']}": row["errors"]})
-        mlflow.log_artifact(str(out / "summary.json"))
+    metrics = {"overhead_ms_p50": s.overhead_ms_p50, "overhead_ms_p95": s.overhead_ms_p95, "peak_rss_mb": s.peak_rss_mb}
+    for row in s.concurrency:
+        metrics.update({f"wall_s_{row['sessions']}": row["wall_s"], f"errors_{row['sessions']}": row["errors"]})
+    log_run("supervisor-bench", run_name="scripted-agents", settings=settings,
+            params={k: s[k] for k in ("workers", "cpu_count", "gc_tuned", "agents_per_run", "overhead_runs")},
+            metrics=metrics, artifacts=[out / "summary.json"])

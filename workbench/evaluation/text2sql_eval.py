@@ -14,6 +14,7 @@ import json
 import sqlite3
 import time
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +22,52 @@ from workbench.config import Settings, get_settings
 from workbench.evaluation.metrics import gold_is_ordered, results_match
 from workbench.evaluation.spider import Text2SQLExample, database_path, load_questions, select
 from workbench.evaluation.stats import percentile
-from workbench.evaluation.summary import Summary
+from workbench.evaluation.summary import Summary, figure
 from workbench.sql.text2sql import SQLOutcome, Text2SQLOptions
 
 GOLD_TIMEOUT_S = 60.0
 EVAL_ROW_LIMIT = 100_000
 
 
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Text2SQLSummary(Summary):
+    """What ``evaluate_text2sql`` measured (``summary.json``): EX overall, by hardness and on DuckDB copies,
+    errors, time and tokens, and what ran (LM, program, options, data)."""
+
+    n: int
+    ex: float
+    ex_by_hardness: dict[str, float]
+    n_by_hardness: dict[str, int]
+    errors_by_kind: dict[str, int]
+    seconds_p50: float
+    seconds_p95: float
+    tokens: dict[str, int]
+    repaired: int
+    ex_duckdb: float | None = figure(optional=True)  # only with the DuckDB portability run
+    stopped_early: bool
+    compiled: str | None  # the compiled program used (a path, or "<optimizer> <created>"); None: zero-shot
+    wall_s: float
+    lm: str
+    program: str
+    lm_cache: bool
+    options: dict[str, Any]
+    questions: str
+    db_dir: str
+    limit: int | None
+    seed: int | None
+
+    @property
+    def title(self) -> str:
+        """The heading of the notebook display."""
+        return f"text2sql EX: {self.lm}, {self.n} questions"
+
+
 def evaluate_text2sql(questions: str | Path | list[str | Path], db_dir: str | Path, out: str | Path, *,
                       lm: str | Any = None, limit: int | None = None, seed: int | None = None,
                       options: Text2SQLOptions | None = None, duckdb: bool = True, cache: bool = True,
                       program: Any = None, compiled: bool | str | Path | None = None, deadline: float | None = None,
-                      settings: Settings | None = None, log: bool = True, progress: bool = True) -> dict[str, Any]:
+                      settings: Settings | None = None, log: bool = True,
+                      progress: bool = True) -> Text2SQLSummary:
     """Run the pipeline on a Spider-format set and score it; returns the summary (also written to ``out``).
 
     ``lm`` is a model name (default: the ``lm`` setting) or a ready ``dspy.LM``. With ``cache=False``
@@ -82,25 +117,24 @@ def evaluate_text2sql(questions: str | Path | list[str | Path], db_dir: str | Pa
         records[i] = _score(example, outcome, paths[example.db_id], copies.get(example.db_id))
     records = [r for r in records if r]
     wall = time.perf_counter() - started
-    summary = summarise(records)
-    summary["stopped_early"] = stopped_early
-    summary["compiled"] = str(compiled) if isinstance(compiled, str | Path) else (
-        f"{meta.optimizer} {meta.created}" if meta is not None else None)
-    summary.update({"wall_s": round(wall, 1), "lm": lm_name, "program": VERSION, "lm_cache": bool(model.cache),
-                    "options": options.as_params(),
-                    "questions": ",".join(map(str, questions)) if isinstance(questions, list) else str(questions),
-                    "db_dir": str(db_dir),
-                    "limit": limit, "seed": seed})
+    summary = Text2SQLSummary(
+        **summarise(records), stopped_early=stopped_early,
+        compiled=str(compiled) if isinstance(compiled, str | Path) else (
+            f"{meta.optimizer} {meta.created}" if meta is not None else None),
+        wall_s=round(wall, 1), lm=lm_name, program=VERSION, lm_cache=bool(model.cache), options=options.as_params(),
+        questions=",".join(map(str, questions)) if isinstance(questions, list) else str(questions),
+        db_dir=str(db_dir), limit=limit, seed=seed)
     (out / "pred.txt").write_text("".join(" ".join(r["predicted"].split()) + "\n" for r in records))
     (out / "results.jsonl").write_text("".join(json.dumps(r, default=str) + "\n" for r in records))
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2) + "\n")
     if log:
         _log(summary, out, settings)
-    return Summary(f"text2sql EX: {summary['lm']}, {summary['n']} questions", summary)
+    return summary
 
 
 def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """EX overall and by hardness, error counts, time percentiles and tokens for scored records."""
+    """EX overall and by hardness, error counts, time percentiles and tokens for scored records (the
+    ``Text2SQLSummary`` fields the records decide)."""
     n = len(records)
     by_hardness: dict[str, list[bool]] = defaultdict(list)
     for r in records:
@@ -198,23 +232,16 @@ def _duckdb_copies(paths: dict[str, Path], folder: Path) -> dict[str, Any]:
     return copies
 
 
-def _log(summary: dict[str, Any], out: Path, settings: Settings) -> None:
-    import mlflow
+def _log(s: Text2SQLSummary, out: Path, settings: Settings) -> None:
+    from workbench.tracking import log_run
 
-    from workbench.tracking import start_run
-
-    with start_run("text2sql-eval", run_name=f"{summary['lm']}-n{summary['n']}", settings=settings):
-        mlflow.log_params({"lm": summary["lm"], "program": summary["program"], "dataset": summary["questions"],
-                           "lm_cache": summary["lm_cache"], "compiled": summary["compiled"],
-                           "n": summary["n"], "limit": summary["limit"], "seed": summary["seed"],
-                           **summary["options"]})
-        metrics = {"ex": summary["ex"], "seconds_p50": summary["seconds_p50"], "seconds_p95": summary["seconds_p95"],
-                   "wall_s": summary["wall_s"], "repaired": summary["repaired"], **{
-                       f"ex_{h}": v for h, v in summary["ex_by_hardness"].items()},
-                   **{f"errors_{k}": v for k, v in summary["errors_by_kind"].items()},
-                   **{f"tokens_{k}": v for k, v in summary["tokens"].items()}}
-        if "ex_duckdb" in summary:
-            metrics["ex_duckdb"] = summary["ex_duckdb"]
-        mlflow.log_metrics(metrics)
-        for name in ("pred.txt", "results.jsonl", "summary.json"):
-            mlflow.log_artifact(str(out / name))
+    metrics = {"ex": s.ex, "seconds_p50": s.seconds_p50, "seconds_p95": s.seconds_p95, "wall_s": s.wall_s,
+               "repaired": s.repaired, **{f"ex_{h}": v for h, v in s.ex_by_hardness.items()},
+               **{f"errors_{k}": v for k, v in s.errors_by_kind.items()},
+               **{f"tokens_{k}": v for k, v in s.tokens.items()}}
+    if s.ex_duckdb is not None:
+        metrics["ex_duckdb"] = s.ex_duckdb
+    log_run("text2sql-eval", run_name=f"{s.lm}-n{s.n}", settings=settings,
+            params={"lm": s.lm, "program": s.program, "dataset": s.questions, "lm_cache": s.lm_cache,
+                    "compiled": s.compiled, "n": s.n, "limit": s.limit, "seed": s.seed, **s.options},
+            metrics=metrics, artifacts=[out / name for name in ("pred.txt", "results.jsonl", "summary.json")])

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.config import Settings, get_settings
+from workbench.errors import InputError
 from workbench.experiments.runner import PARENT_TAG
 
 SCORES = {"text2sql": "ex", "retrieval": "ndcg_at_10"}
@@ -67,14 +68,14 @@ def compare_experiment(name: str, *, parent_run_id: str | None = None,
     settings = settings or get_settings()
     mlflow.set_tracking_uri(settings.tracking_uri)
     if mlflow.get_experiment_by_name(name) is None:
-        raise ValueError(f"No experiment named {name!r} in {settings.tracking_uri}; run "
+        raise InputError(f"No experiment named {name!r} in {settings.tracking_uri}; run "
                          f"`workbench experiment run experiments/{name}.yaml` first")
     experiment_id = use_experiment(name, settings)
     if parent_run_id is None:
         parents = mlflow.search_runs([experiment_id], filter_string=f"tags.`{PARENT_TAG}` = '{name}'",
                                      order_by=["attributes.start_time DESC"], max_results=1)
         if parents.empty:
-            raise ValueError(f"Experiment {name!r} has no parent run; run its spec with `workbench experiment run`")
+            raise InputError(f"Experiment {name!r} has no parent run; run its spec with `workbench experiment run`")
         parent_run_id = str(parents.iloc[0]["run_id"])
     children = mlflow.search_runs([experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent_run_id}'")
     rows = []

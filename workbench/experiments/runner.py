@@ -56,25 +56,21 @@ class ExperimentRun:
 def run_experiment(spec: str | Path | Spec, *, out: str | Path | None = None, settings: Settings | None = None,
                    progress: bool = True, echo: Any = print) -> ExperimentRun:
     """Run every cell of ``spec`` under one MLflow parent run; returns what each produced."""
-    import mlflow
-
-    from workbench.tracking import log_records, use_experiment
+    from workbench.tracking import log, start_run
 
     settings = settings or get_settings()
     spec = spec if isinstance(spec, Spec) else load_spec(spec)
     out = Path(out) if out else settings.home / "outputs" / "experiments" / spec.name
     out.mkdir(parents=True, exist_ok=True)
-    use_experiment(spec.name, settings)
     started = time.monotonic()
     deadline = started + 60 * spec.max_minutes if spec.max_minutes else None
     results: list[CellResult] = []
     tokens = 0
     stopped = ""
-    with mlflow.start_run(run_name=f"{spec.name}-{time.strftime('%Y%m%d-%H%M%S')}",
-                          tags={PARENT_TAG: spec.name, "workbench.role": "parent"}) as parent:
-        mlflow.log_params({"spec": str(spec.path), "cells": len(spec.cells), "max_minutes": spec.max_minutes,
-                           "max_tokens": spec.max_tokens})
-        mlflow.log_artifact(str(spec.path))
+    with start_run(spec.name, run_name=f"{spec.name}-{time.strftime('%Y%m%d-%H%M%S')}", settings=settings,
+                   tags={PARENT_TAG: spec.name, "workbench.role": "parent"}) as parent:
+        log(params={"spec": str(spec.path), "cells": len(spec.cells), "max_minutes": spec.max_minutes,
+                    "max_tokens": spec.max_tokens}, artifacts=[spec.path])
         for i, cell in enumerate(spec.cells, 1):
             if not stopped:
                 stopped = _over_budget(spec, deadline, tokens)
@@ -82,7 +78,7 @@ def run_experiment(spec: str | Path | Spec, *, out: str | Path | None = None, se
                 results.append(CellResult(cell, "skipped", error=stopped))
                 continue
             echo(f"[{i}/{len(spec.cells)}] {cell.label}")
-            result = _run_cell(cell, out / cell.label, settings, deadline, progress)
+            result = _run_cell(spec.name, cell, out / cell.label, settings, deadline, progress)
             tokens += int(result.metrics.get("tokens_total", 0))
             results.append(result)
             echo(f"    {result.status}: " + ", ".join(f"{k} {v:g}" for k, v in result.metrics.items()
@@ -91,13 +87,12 @@ def run_experiment(spec: str | Path | Spec, *, out: str | Path | None = None, se
             if result.status == "stopped":
                 stopped = result.error
         wall = time.monotonic() - started
-        mlflow.log_metrics({"wall_s": round(wall, 1), "tokens_total": tokens,
-                            **{f"cells_{s}": sum(r.status == s for r in results)
-                               for s in ("done", "failed", "skipped", "stopped")}})
-        if stopped:
-            mlflow.set_tag("workbench.stopped", stopped)
-        log_records([{"label": r.cell.label, "status": r.status, "metrics": r.metrics, "run_id": r.run_id,
-                      "error": r.error, **r.cell.params()} for r in results], "cells.jsonl")
+        log(metrics={"wall_s": round(wall, 1), "tokens_total": tokens,
+                     **{f"cells_{s}": sum(r.status == s for r in results)
+                        for s in ("done", "failed", "skipped", "stopped")}},
+            tags={"workbench.stopped": stopped} if stopped else None,
+            records={"cells.jsonl": [{"label": r.cell.label, "status": r.status, "metrics": r.metrics,
+                                      "run_id": r.run_id, "error": r.error, **r.cell.params()} for r in results]})
     run = ExperimentRun(spec, parent.info.run_id, results, wall, stopped)
     (out / "experiment.json").write_text(json.dumps({"parent_run_id": run.parent_run_id, "stopped": stopped,
                                                      "wall_s": round(wall, 1),
@@ -115,14 +110,16 @@ def _over_budget(spec: Spec, deadline: float | None, tokens: int) -> str:
     return ""
 
 
-def _run_cell(cell: Cell, out: Path, settings: Settings, deadline: float | None, progress: bool) -> CellResult:
-    import mlflow
+def _run_cell(experiment: str, cell: Cell, out: Path, settings: Settings, deadline: float | None,
+              progress: bool) -> CellResult:
+    from workbench.tracking import log, start_run
 
     run_id = ""
     try:
-        with mlflow.start_run(run_name=cell.label, nested=True, tags={"workbench.role": "cell"}) as run:
+        with start_run(experiment, run_name=cell.label, settings=settings, tags={"workbench.role": "cell"},
+                       nested=True) as run:
             run_id = run.info.run_id
-            mlflow.log_params(cell.params())
+            log(params=cell.params())
             started = time.perf_counter()
             try:
                 if cell.kind == "text2sql":
@@ -130,14 +127,12 @@ def _run_cell(cell: Cell, out: Path, settings: Settings, deadline: float | None,
                 else:
                     metrics, stopped = _retrieval_cell(cell, out, settings, progress), False
             except Exception as exc:
-                mlflow.set_tag("workbench.error", f"{type(exc).__name__}: {exc}"[:500])
+                log(tags={"workbench.error": f"{type(exc).__name__}: {exc}"[:500]})
                 raise  # the run ends as FAILED
             metrics["wall_s"] = round(time.perf_counter() - started, 1)
-            mlflow.log_metrics(metrics)
-            for path in sorted(out.glob("*.json*")):
-                mlflow.log_artifact(str(path))
-            if stopped:
-                mlflow.set_tag("workbench.stopped", "time budget spent during the cell; finished questions scored")
+            log(metrics=metrics, artifacts=sorted(out.glob("*.json*")),
+                tags={"workbench.stopped": "time budget spent during the cell; finished questions scored"}
+                if stopped else None)
     except Exception as exc:  # one broken cell must not lose the others
         return CellResult(cell, "failed", run_id=run_id, error=f"{type(exc).__name__}: {exc}")
     return CellResult(cell, "stopped" if stopped else "done", metrics, run_id,
@@ -146,31 +141,26 @@ def _run_cell(cell: Cell, out: Path, settings: Settings, deadline: float | None,
 
 def _text2sql_cell(cell: Cell, out: Path, settings: Settings, deadline: float | None,
                    progress: bool) -> tuple[dict[str, float], bool]:
-    import mlflow
-
     from workbench.evaluation.text2sql_eval import EVAL_ROW_LIMIT, GOLD_TIMEOUT_S, evaluate_text2sql
     from workbench.programs.variants import text2sql_variant
     from workbench.sql.text2sql import Text2SQLOptions
+    from workbench.tracking import dspy_traces, log
 
     variant = text2sql_variant(cell.variant)
     options = Text2SQLOptions(row_limit=EVAL_ROW_LIMIT, timeout_s=GOLD_TIMEOUT_S, **variant["options"])
-    mlflow.log_params(options.as_params())
-    mlflow.dspy.autolog(log_traces=True, silent=True)
-    try:
+    log(params=options.as_params())
+    with dspy_traces():
         s = evaluate_text2sql(cell.data["questions"], cell.data["db_dir"], out, lm=cell.lm, limit=cell.sample,
                               seed=cell.seed, options=options, duckdb=False, compiled=variant["compiled"],
                               deadline=deadline, settings=settings, log=False, progress=progress)
-    finally:
-        mlflow.dspy.autolog(disable=True)
-        mlflow.flush_trace_async_logging()
-    mlflow.log_param("compiled", s.get("compiled") or "zero-shot")
-    tokens = s["tokens"]
-    metrics = {"ex": s["ex"], "n": s["n"], "seconds_p50": s["seconds_p50"], "seconds_p95": s["seconds_p95"],
-               "repaired": s["repaired"], "tokens_prompt": tokens["prompt_tokens"],
+    log(params={"compiled": s.compiled or "zero-shot"})
+    tokens = s.tokens
+    metrics = {"ex": s.ex, "n": s.n, "seconds_p50": s.seconds_p50, "seconds_p95": s.seconds_p95,
+               "repaired": s.repaired, "tokens_prompt": tokens["prompt_tokens"],
                "tokens_completion": tokens["completion_tokens"],
                "tokens_total": tokens["prompt_tokens"] + tokens["completion_tokens"],
-               **{f"ex_{h}": v for h, v in s["ex_by_hardness"].items()}}
-    return metrics, bool(s.get("stopped_early"))
+               **{f"ex_{h}": v for h, v in s.ex_by_hardness.items()}}
+    return metrics, s.stopped_early
 
 
 def _retrieval_cell(cell: Cell, out: Path, settings: Settings, progress: bool) -> dict[str, float]:
@@ -183,5 +173,5 @@ def _retrieval_cell(cell: Cell, out: Path, settings: Settings, progress: bool) -
     m = evaluate_retrieval(cell.data["corpus"], cell.data["queries"], out, qrels=cell.data["qrels"],
                            method=cell.method, limit=cell.sample, config=config, settings=settings, log=False,
                            progress=progress)
-    return {k.replace("@", "_at_"): float(m[k]) for k in ("ndcg@10", "recall@100", "mrr@10", "n", "latency_ms_p50",
-                                                          "latency_ms_p95", "index_build_s") if k in m}
+    figures = ("ndcg_at_10", "recall_at_100", "mrr_at_10", "n", "latency_ms_p50", "latency_ms_p95", "index_build_s")
+    return {name: float(getattr(m, name)) for name in figures if getattr(m, name) is not None}

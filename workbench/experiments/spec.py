@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workbench.errors import InputError, MissingInputError
+
 TEXT2SQL_KEYS = {"variants", "samples", "seed", "datasets"}
 RETRIEVAL_KEYS = {"configs", "methods", "samples", "datasets"}
 TOP_KEYS = {"name", "description", "lms", "budget", "text2sql", "retrieval"}
@@ -85,13 +87,16 @@ def load_spec(path: str | Path, root: str | Path | None = None) -> Spec:
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"No experiment spec at {path}; specs live in experiments/NAME.yaml")
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raise MissingInputError(f"No experiment spec at {path}; specs live in experiments/NAME.yaml")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path} is not valid YAML: {' '.join(str(exc).split())}") from exc
     if not isinstance(raw, dict):
-        raise ValueError(f"{path}: an experiment spec is a YAML mapping (name, lms, text2sql, retrieval, budget)")
+        raise InputError(f"{path}: an experiment spec is a YAML mapping (name, lms, text2sql, retrieval, budget)")
     _no_unknown(path, "the top level", raw, TOP_KEYS)
     if not raw.get("name"):
-        raise ValueError(f"{path}: 'name' is required (it names the MLflow experiment)")
+        raise InputError(f"{path}: 'name' is required (it names the MLflow experiment)")
     root = Path(root) if root else path.resolve().parent.parent
     cells: list[Cell] = []
     t2s = raw.get("text2sql")
@@ -101,8 +106,8 @@ def load_spec(path: str | Path, root: str | Path | None = None) -> Spec:
         for variant in _list(path, "text2sql.variants", t2s.get("variants")):
             try:
                 text2sql_variant(variant)
-            except ValueError as exc:
-                raise ValueError(f"{path}: text2sql.variants: {exc}") from None
+            except InputError as exc:
+                raise InputError(f"{path}: text2sql.variants: {exc}") from None
         for variant, lm, data, sample in itertools.product(
                 t2s["variants"], lms, _datasets(path, "text2sql", t2s, ("questions", "db_dir"), root),
                 _list(path, "text2sql.samples", t2s.get("samples") or [None])):
@@ -112,7 +117,7 @@ def load_spec(path: str | Path, root: str | Path | None = None) -> Spec:
         _no_unknown(path, "retrieval", ret, RETRIEVAL_KEYS)
         configs = ret.get("configs") or {"default": {}}
         if not isinstance(configs, dict):
-            raise ValueError(f"{path}: retrieval.configs maps a name to RetrievalConfig fields, e.g. "
+            raise InputError(f"{path}: retrieval.configs maps a name to RetrievalConfig fields, e.g. "
                              "{rrf: {fusion: rrf}}")
         _check_configs(path, configs)
         for (name, settings), method, data, sample in itertools.product(
@@ -122,7 +127,7 @@ def load_spec(path: str | Path, root: str | Path | None = None) -> Spec:
             cells.append(Cell("retrieval", name, None, data["name"], sample, settings=dict(settings or {}),
                               data=data, method=method))
     if not cells:
-        raise ValueError(f"{path}: the spec has no cells; give a text2sql or a retrieval section")
+        raise InputError(f"{path}: the spec has no cells; give a text2sql or a retrieval section")
     budget = raw.get("budget") or {}
     _no_unknown(path, "budget", budget, {"max_minutes", "max_tokens"})
     return Spec(str(raw["name"]), path, cells, str(raw.get("description") or ""), budget.get("max_minutes"),
@@ -136,12 +141,12 @@ def _datasets(path: Path, section: str, body: dict[str, Any], keys: tuple[str, .
     for i, data in enumerate(datasets):
         missing = [k for k in ("name", *keys) if not isinstance(data, dict) or k not in data]
         if missing:
-            raise ValueError(f"{path}: {section}.datasets[{i}] lacks {', '.join(missing)}")
+            raise InputError(f"{path}: {section}.datasets[{i}] lacks {', '.join(missing)}")
         resolved = {"name": str(data["name"])}
         for key in keys:
             location = Path(data[key]) if Path(data[key]).is_absolute() else root / data[key]
             if not location.exists():
-                raise FileNotFoundError(f"{path}: {section}.datasets[{i}].{key} {data[key]!r} does not exist "
+                raise MissingInputError(f"{path}: {section}.datasets[{i}].{key} {data[key]!r} does not exist "
                                         f"(looked at {location})")
             resolved[key] = str(location)
         out.append(resolved)
@@ -157,23 +162,23 @@ def _check_configs(path: Path, configs: dict[str, Any]) -> None:
     for name, settings in configs.items():
         unknown = sorted(set(settings or {}) - fields)
         if unknown:
-            raise ValueError(f"{path}: retrieval config {name!r} has unknown fields {unknown}; "
+            raise InputError(f"{path}: retrieval config {name!r} has unknown fields {unknown}; "
                              f"RetrievalConfig has {sorted(fields)}")
         try:
             RetrievalConfig(**(settings or {}))  # its own checks (e.g. the fusion name)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"{path}: retrieval config {name!r}: {exc}") from None
+            raise InputError(f"{path}: retrieval config {name!r}: {exc}") from None
 
 
 def _list(path: Path, key: str, value: Any) -> list[Any]:
     if value is None:
-        raise ValueError(f"{path}: '{key}' is required")
+        raise InputError(f"{path}: '{key}' is required")
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
 def _no_unknown(path: Path, where: str, body: Any, known: set[str]) -> None:
     if not isinstance(body, dict):
-        raise ValueError(f"{path}: {where} must be a mapping")
+        raise InputError(f"{path}: {where} must be a mapping")
     unknown = sorted(set(body) - known)
     if unknown:
-        raise ValueError(f"{path}: unknown keys {unknown} in {where}; known: {sorted(known)}")
+        raise InputError(f"{path}: unknown keys {unknown} in {where}; known: {sorted(known)}")

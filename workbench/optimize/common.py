@@ -1,11 +1,11 @@
 """What every prompt optimisation shares: the optimisers, their projected cost, and the budget.
 
-``make_optimizer(name, metric, plan)`` builds one of DSPy's optimisers from a
-``Plan``: ``bootstrap`` (``BootstrapFewShotWithRandomSearch``: bootstrapped
+``make_optimizer(plan, metric)`` builds one of DSPy's optimisers from an
+``OptimizationPlan``: ``bootstrap`` (``BootstrapFewShotWithRandomSearch``: bootstrapped
 demonstrations, candidate sets scored on a validation set), ``mipro``
 (``MIPROv2``: instructions proposed by the LM plus demonstrations, searched
 with minibatches) or ``gepa`` (``GEPA``: instructions rewritten by reflecting
-on the metric's textual feedback). ``Plan.projected_calls`` is what the
+on the metric's textual feedback). ``OptimizationPlan.projected_calls`` is what the
 command prints before it starts: an upper bound on LM calls for the settings
 chosen, which ``--budget`` caps.
 """
@@ -19,12 +19,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from workbench.errors import InputError
+
 OPTIMIZERS = ("bootstrap", "mipro", "gepa")
 
 
 @dataclass(frozen=True)
-class Plan:
-    """How big an optimisation run is: demos per program, candidates and the sizes of the sets it reads."""
+class OptimizationPlan:
+    """How big an optimisation run is (the optimiser, demos per program, candidates, the sizes of the sets it reads,
+    the budget) and how many LM calls it is projected to make."""
 
     optimizer: str
     train: int
@@ -37,9 +40,9 @@ class Plan:
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"Unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+            raise InputError(f"Unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
         if self.val < 1 or self.train < 1:
-            raise ValueError(f"An optimisation needs training and validation examples (got {self.train} and "
+            raise InputError(f"An optimisation needs training and validation examples (got {self.train} and "
                              f"{self.val}); use more questions or another split")
 
     @property
@@ -91,20 +94,20 @@ class Plan:
             return 3 * self.val + self.train
         return max(self.val + 1, self.budget * 3 // 4)
 
-    def fitted(self) -> Plan:
+    def fitted(self) -> OptimizationPlan:
         """This plan with fewer candidates (bootstrap) when the budget is smaller than its projection."""
         if self.budget is None or self.optimizer != "bootstrap" or self.projected_calls <= self.budget:
             return self
         per_candidate = (self.bootstrap_calls + self.val) * self.calls_per_example
         candidates = self.budget // per_candidate - 3
         if candidates < 1:
-            raise ValueError(f"--budget {self.budget} is too small for bootstrap: one candidate with the three "
+            raise InputError(f"--budget {self.budget} is too small for bootstrap: one candidate with the three "
                              f"fixed programs needs {4 * per_candidate} calls; raise the budget or shrink the "
                              "validation set")
         return dataclasses.replace(self, candidates=candidates)
 
 
-def make_optimizer(plan: Plan, metric: Callable[..., Any], *, lm: Any = None) -> tuple[Any, dict[str, Any]]:
+def make_optimizer(plan: OptimizationPlan, metric: Callable[..., Any], *, lm: Any = None) -> tuple[Any, dict[str, Any]]:
     """The DSPy optimiser for ``plan`` and the keyword arguments its ``compile`` needs besides the sets.
 
     ``lm`` is the reflection / proposal model for GEPA and MIPRO (the task model itself by default).
@@ -136,8 +139,8 @@ class Optimised:
     calls: int
 
 
-def run_optimizer(plan: Plan, metric: Callable[..., Any], student: Any, trainset: list[Any], valset: list[Any], *,
-                  lm: Any, reflection_lm: str | None = None, settings: Any = None) -> Optimised:
+def run_optimizer(plan: OptimizationPlan, metric: Callable[..., Any], student: Any, trainset: list[Any],
+                  valset: list[Any], *, lm: Any, reflection_lm: str | None = None, settings: Any = None) -> Optimised:
     """Compile ``student`` with the optimiser of ``plan`` on ``lm`` (instructions proposed by ``reflection_lm``,
     default ``lm``); LM calls are counted from ``lm``'s history (cache hits are not calls)."""
     from workbench.lm import lm_context, resolve_lm
@@ -151,7 +154,7 @@ def run_optimizer(plan: Plan, metric: Callable[..., Any], student: Any, trainset
     return Optimised(program, time.perf_counter() - started, len(lm.history) - calls_before)
 
 
-def describe(plan: Plan, seconds_per_call: float) -> str:
+def describe(plan: OptimizationPlan, seconds_per_call: float) -> str:
     """The line printed before launching: projected LM calls and time."""
     calls = plan.projected_calls
     minutes = calls * seconds_per_call / 60

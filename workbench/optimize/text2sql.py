@@ -21,14 +21,49 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from workbench.config import Settings, get_settings
+from workbench.errors import InputError
 from workbench.evaluation.spider import Text2SQLExample, database_path, load_questions
-from workbench.optimize.common import Plan, describe, run_optimizer
+from workbench.evaluation.summary import Summary, figure
+from workbench.optimize.common import OptimizationPlan, describe, run_optimizer
 
 EVAL_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Text2SQLOptimizationSummary(Summary):
+    """What ``optimize_text2sql`` did (``summary.json``): EX on the held-out databases zero-shot, optimised and
+    (with the recheck) reloaded in a fresh process; the split, the plan, the calls and time it took, and the file."""
+
+    HEADLINE = ("lm", "optimizer", "variant", "n_train", "n_eval", "ex_zero_shot", "ex_optimized", "ex_reloaded",
+                "projected_calls", "optimize_calls", "optimize_s", "compiled")
+
+    lm: str
+    optimizer: str
+    variant: str
+    program: str
+    plan: dict[str, Any]  # the fitted OptimizationPlan's fields
+    train_dbs: list[str]
+    eval_dbs: list[str]
+    n_train: int
+    n_eval: int
+    ex_zero_shot: float
+    ex_optimized: float
+    optimize_s: float
+    optimize_calls: int
+    projected_calls: int
+    demos: list[int]  # demonstrations per predictor of the optimised program
+    compiled: str
+    ex_reloaded: float | None = figure(optional=True)  # only with the fresh-process recheck
+
+    @property
+    def title(self) -> str:
+        """The heading of the notebook display."""
+        return f"optimised text2sql: {self.lm}, {self.optimizer}, {self.n_eval} held-out questions"
 
 
 def split_by_database(examples: list[Text2SQLExample], *, eval_fraction: float = 0.5, seed: int = 0,
@@ -42,11 +77,11 @@ def split_by_database(examples: list[Text2SQLExample], *, eval_fraction: float =
     for example in examples:
         by_db[example.db_id].append(example)
     if len(by_db) < 2:
-        raise ValueError(f"Splitting by database needs at least two databases; the questions use {sorted(by_db)}")
+        raise InputError(f"Splitting by database needs at least two databases; the questions use {sorted(by_db)}")
     if eval_dbs:
         unknown = sorted(set(eval_dbs) - set(by_db))
         if unknown:
-            raise ValueError(f"--eval-dbs names {unknown}, which have no questions; databases: {sorted(by_db)}")
+            raise InputError(f"--eval-dbs names {unknown}, which have no questions; databases: {sorted(by_db)}")
         held = set(eval_dbs)
     else:
         order = sorted(by_db)
@@ -60,7 +95,7 @@ def split_by_database(examples: list[Text2SQLExample], *, eval_fraction: float =
     train = [e for e in examples if e.db_id not in held]
     test = [e for e in examples if e.db_id in held]
     if not train:
-        raise ValueError("Every database is held out; leave at least one for training")
+        raise InputError("Every database is held out; leave at least one for training")
     return train, test
 
 
@@ -158,7 +193,7 @@ def optimize_text2sql(trainset: str | Path | list[str | Path], db_dir: str | Pat
                       eval_limit: int | None = None, recheck: bool = True, save_to: str | Path | None = None,
                       reflection_lm: str | None = None,
                       settings: Settings | None = None, log: bool = True, progress: bool = True,
-                      echo: Any = print) -> dict[str, Any]:
+                      echo: Any = print) -> Text2SQLOptimizationSummary:
     """Split by database, evaluate zero-shot, optimise on the training databases, evaluate, save, recheck.
 
     ``reflection_lm`` proposes instructions for GEPA and MIPRO (default: the task LM; a small local model
@@ -181,7 +216,7 @@ def optimize_text2sql(trainset: str | Path | list[str | Path], db_dir: str | Pat
     rng = random.Random(seed)
     shuffled = rng.sample(train, len(train))
     val, boot = shuffled[:val_size], shuffled[val_size:]
-    plan = Plan(optimizer, len(boot), len(val), demos, candidates, budget, seed).fitted()
+    plan = OptimizationPlan(optimizer, len(boot), len(val), demos, candidates, budget, seed).fitted()
     for name, part in (("train", train), ("eval", held)):
         (out / f"{name}.json").write_text(json.dumps(
             [{"db_id": e.db_id, "question": e.question, "query": e.query, "hardness": e.hardness} for e in part],
@@ -201,7 +236,7 @@ def optimize_text2sql(trainset: str | Path | list[str | Path], db_dir: str | Pat
 
     common = {"db_dir": db_dir, "lm": model, "settings": settings, "log": log, "progress": progress}
     zero = evaluate_text2sql(out / "eval.json", out=out / "zero-shot", program=Text2SQL(chain_of_thought), **common)
-    echo(f"zero-shot EX on held-out databases: {zero['ex']:.3f} ({zero['n']} questions)")
+    echo(f"zero-shot EX on held-out databases: {zero.ex:.3f} ({zero.n} questions)")
 
     done = run_optimizer(plan, metric, Text2SQL(chain_of_thought), boot_set, val_set, lm=model,
                          reflection_lm=reflection_lm, settings=settings)
@@ -209,26 +244,26 @@ def optimize_text2sql(trainset: str | Path | list[str | Path], db_dir: str | Pat
     echo(f"optimised in {optimize_s / 60:.1f} min with {calls} LM calls (cache hits not counted)")
 
     tuned = evaluate_text2sql(out / "eval.json", out=out / "optimized", program=compiled, **common)
-    echo(f"optimised EX on held-out databases: {tuned['ex']:.3f}")
+    echo(f"optimised EX on held-out databases: {tuned.ex:.3f}")
     meta = CompiledMeta(program=TEXT2SQL, version=VERSION, variant=variant, lm=name,
                         trainset=_fingerprint(train), metric="execution accuracy (Spider rules)",
-                        score=tuned["ex"], baseline=zero["ex"], optimizer=optimizer,
+                        score=tuned.ex, baseline=zero.ex, optimizer=optimizer,
                         extra={"eval_dbs": sorted({e.db_id for e in held}), "n_eval": len(held), "plan": vars(plan),
                                "optimize_s": round(optimize_s, 1), "optimize_calls": calls})
     path = save_compiled(compiled, meta, save_to or COMPILED_DIR)
     echo(f"saved {path}")
-    summary: dict[str, Any] = {
-        "lm": name, "optimizer": optimizer, "variant": variant, "program": VERSION, "plan": vars(plan),
-        "train_dbs": sorted({e.db_id for e in train}), "eval_dbs": sorted({e.db_id for e in held}),
-        "n_train": len(train), "n_eval": len(held), "ex_zero_shot": zero["ex"], "ex_optimized": tuned["ex"],
-        "optimize_s": round(optimize_s, 1), "optimize_calls": calls, "projected_calls": plan.projected_calls,
-        "demos": [len(p.demos) for _, p in compiled.named_predictors()], "compiled": str(path),
-    }
+    reloaded = None
     if recheck:
-        summary["ex_reloaded"] = recheck_in_fresh_process(out / "eval.json", db_dir, path, lm=str(lm or settings.lm),
-                                                          out=out / "reloaded")
-        echo(f"reloaded in a fresh process: EX {summary['ex_reloaded']:.3f}")
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        reloaded = recheck_in_fresh_process(out / "eval.json", db_dir, path, lm=str(lm or settings.lm),
+                                            out=out / "reloaded")
+        echo(f"reloaded in a fresh process: EX {reloaded:.3f}")
+    summary = Text2SQLOptimizationSummary(
+        lm=name, optimizer=optimizer, variant=variant, program=VERSION, plan=vars(plan),
+        train_dbs=sorted({e.db_id for e in train}), eval_dbs=sorted({e.db_id for e in held}),
+        n_train=len(train), n_eval=len(held), ex_zero_shot=zero.ex, ex_optimized=tuned.ex,
+        optimize_s=round(optimize_s, 1), optimize_calls=calls, projected_calls=plan.projected_calls,
+        demos=[len(p.demos) for _, p in compiled.named_predictors()], compiled=str(path), ex_reloaded=reloaded)
+    (out / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2) + "\n")
     return summary
 
 

@@ -26,11 +26,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workbench.errors import MissingInputError, WorkbenchError
+
 COMPILED_DIR = Path(__file__).resolve().parent / "compiled"
 TEXT2SQL = "text2sql"  # the program name text2sql files are saved under
 
 
-class CompiledProgramError(ValueError):
+class CompiledProgramError(WorkbenchError, ValueError):
     """A compiled program file does not fit the program it is loaded into; the message says why."""
 
 
@@ -78,7 +80,7 @@ def load_compiled(module: Any, path: str | Path, *, program: str, version: str, 
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"No compiled program at {path}")
+        raise MissingInputError(f"No compiled program at {path}; pass a file written by `workbench optimize`")
     payload = json.loads(path.read_text(encoding="utf-8"))
     meta = CompiledMeta(**payload["meta"])
     wanted = {"program": program, "version": version, "variant": variant}

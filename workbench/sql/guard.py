@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from workbench.errors import WorkbenchError
+
 if TYPE_CHECKING:
     from sqlglot import exp
 
@@ -37,7 +39,7 @@ FORBIDDEN_FUNCTIONS = frozenset({
 })
 
 
-class UnsafeSQLError(ValueError):
+class UnsafeSQLError(WorkbenchError, ValueError):
     """Generated SQL was refused by the guard; ``reason`` says why, ``sql`` holds the input."""
 
     def __init__(self, sql: str, reason: str, fix: str = "Only one read-only SELECT query may run.") -> None:
@@ -47,7 +49,7 @@ class UnsafeSQLError(ValueError):
         self.reason = reason
 
 
-class SQLSyntaxError(ValueError):
+class SQLSyntaxError(WorkbenchError, ValueError):
     """Generated SQL does not parse in the target dialect; ``sql`` holds the input."""
 
     def __init__(self, sql: str, dialect: str, detail: str) -> None:

@@ -7,8 +7,8 @@ first, each bringing the tables its foreign keys point to, until the
 rendered schema would pass the token budget. A schema within budget is
 returned whole.
 
-This is keyword matching only; embedding match needs the sentence-transformers
-model that arrives with the retrieval agent (issue 4).
+This is keyword matching only: tables are not matched by embeddings (the
+sentence-transformers encoder of ``workbench.retrieval.dense`` is not used here).
 """
 
 from __future__ import annotations

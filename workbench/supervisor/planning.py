@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from workbench.errors import WorkbenchError
 from workbench.supervisor.executor import AgentCall
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ _TEXT_WORDS = re.compile(r"\b(why|explain|what does|who|policy|according to|desc
                          r"document|paper|stud(y|ies)|research|claim|support)\b", re.I)
 
 
-class PlanError(ValueError):
+class PlanError(WorkbenchError, ValueError):
     """The planner's output is not a usable plan; the message says what is wrong."""
 
 

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.agents.base import Agent, AgentRegistry
 from workbench.config import Settings, get_settings
+from workbench.errors import WorkbenchError
 from workbench.supervisor.nodes import RUN, Judge, Nodes, Planner, RunContext, Writer
 from workbench.supervisor.result import RunResult
 from workbench.tracing import Trace, TraceEvent
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 _DONE = object()
 
 
-class SessionNotFoundError(KeyError):
+class SessionNotFoundError(WorkbenchError, KeyError):
     """No checkpointed session has this id."""
 
 
