@@ -98,3 +98,12 @@ def test_a_malformed_count_list_is_a_usage_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(capsys, "bench", "retrieval", "--out", str(tmp_path), "--sizes", "5k,100k")
     assert exit_.value.code == 2 and "--sizes" in capsys.readouterr().err
+
+
+def test_an_unknown_reranker_exits_2_naming_it_and_the_choices(tmp_path, capsys):
+    (tmp_path / "corpus.jsonl").write_text(json.dumps({"_id": "d1", "title": "t", "text": "statins lower LDL"}) + "\n")
+    (tmp_path / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "do statins lower LDL?"}) + "\n")
+    status, err = main(capsys, "eval", "retrieval", "--corpus", str(tmp_path / "corpus.jsonl"), "--queries",
+                       str(tmp_path / "queries.jsonl"), "--method", "hybrid+rerank", "--rerank", "bogus",
+                       "--out", str(tmp_path / "out"), "--no-log", "--no-index-cache")
+    assert status == 2 and "'bogus'" in one_line_error(err) and "cross-encoder" in err

@@ -30,6 +30,9 @@ from workbench.config import get_settings as get_settings  # noqa: E402
 __version__ = "0.1.0"
 
 _LAZY = {
+    "WorkbenchError": "workbench.errors",
+    "InputError": "workbench.errors",
+    "MissingInputError": "workbench.errors",
     "load_lm": "workbench.lm",
     "LlamaCppEngine": "workbench.llama_engine",
     "ModelError": "workbench.models",
@@ -48,6 +51,7 @@ _LAZY = {
     "DataAnalysisResult": "workbench.agents.data_analysis",
     "Text2SQLOptions": "workbench.sql.text2sql",
     "evaluate_text2sql": "workbench.evaluation.text2sql_eval",
+    "Text2SQLSummary": "workbench.evaluation.text2sql_eval",
     "Corpus": "workbench.retrieval.corpus",
     "Document": "workbench.retrieval.corpus",
     "HybridIndex": "workbench.retrieval.index",
@@ -57,6 +61,7 @@ _LAZY = {
     "InformationRetrievalAgent": "workbench.agents.retrieval",
     "RetrievalResult": "workbench.agents.retrieval",
     "evaluate_retrieval": "workbench.evaluation.retrieval_eval",
+    "RetrievalSummary": "workbench.evaluation.retrieval_eval",
     "Agent": "workbench.agents.base",
     "AgentResult": "workbench.agents.result",
     "TextResult": "workbench.agents.result",
@@ -68,8 +73,11 @@ _LAZY = {
     "Trace": "workbench.tracing",
     "TraceEvent": "workbench.tracing",
     "evaluate_judge": "workbench.evaluation.judge_eval",
+    "JudgeSummary": "workbench.evaluation.judge_eval",
     "optimize_text2sql": "workbench.optimize.text2sql",
+    "Text2SQLOptimizationSummary": "workbench.optimize.text2sql",
     "optimize_judge": "workbench.optimize.judge",
+    "JudgeOptimizationSummary": "workbench.optimize.judge",
     "run_experiment": "workbench.experiments.runner",
     "compare_experiment": "workbench.experiments.compare",
     "ExperimentRun": "workbench.experiments.runner",

@@ -251,12 +251,12 @@ def _eval(args: argparse.Namespace) -> int:
     if args.eval == "judge":
         from workbench.evaluation.judge_eval import evaluate_judge
 
-        s = evaluate_judge(args.pairs, args.out, lm=args.lm, limit=args.limit, cache=not args.no_cache,
+        j = evaluate_judge(args.pairs, args.out, lm=args.lm, limit=args.limit, cache=not args.no_cache,
                            log=not args.no_log)
-        print(f"accuracy {s.accuracy:.3f} over {s.verdicts} verdicts ({s.n} pairs, both orders; chance 0.5); "
-              f"consistency {s.consistency:.3f}; both orders right {s.both_correct:.3f}; first position picked "
-              f"{s.first_position_rate}; unparsed {s.unparsed}")
-        print(f"seconds per verdict p50 {s.seconds_p50}, p95 {s.seconds_p95}; wrote {args.out}/summary.json")
+        print(f"accuracy {j.accuracy:.3f} over {j.verdicts} verdicts ({j.n} pairs, both orders; chance 0.5); "
+              f"consistency {j.consistency:.3f}; both orders right {j.both_correct:.3f}; first position picked "
+              f"{j.first_position_rate}; unparsed {j.unparsed}")
+        print(f"seconds per verdict p50 {j.seconds_p50}, p95 {j.seconds_p95}; wrote {args.out}/summary.json")
         return 0
     if args.eval == "linking":
         from workbench.evaluation.linking_eval import evaluate_linking

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench.errors import InputError
 from workbench.tracing import TRACE_TEXT_CHARS, current_trace, trace_prompt
 
 if TYPE_CHECKING:
@@ -142,7 +143,7 @@ class LlamaCppEngine:
 
             template = llama.metadata.get("tokenizer.chat_template")
             if not template:
-                raise ValueError(f"{self.model_path} has no chat template in its GGUF metadata; use a chat model.")
+                raise InputError(f"{self.model_path} has no chat template in its GGUF metadata; use a chat model.")
             eos = llama.token_eos()
             self._formatter = Jinja2ChatFormatter(
                 template=template, eos_token=_token_text(llama, eos), bos_token=_token_text(llama, llama.token_bos()),

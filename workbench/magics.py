@@ -19,6 +19,8 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from workbench.errors import InputError
+
 _supervisors: dict[tuple[Any, ...], Any] = {}
 
 
@@ -41,14 +43,14 @@ def ask_magic(ipython: Any, line: str, cell: str) -> Any:
     try:
         args = _ask_parser().parse_args(shlex.split(line))
     except SystemExit:
-        raise ValueError(f"%%ask takes --lm NAME, --db FILE, --corpus DIR or --supervisor VAR; got {line!r}") from None
+        raise InputError(f"%%ask takes --lm NAME, --db FILE, --corpus DIR or --supervisor VAR; got {line!r}") from None
     question = cell.strip()
     if not question:
-        raise ValueError("%%ask needs a question in the cell body")
+        raise InputError("%%ask needs a question in the cell body")
     if args.supervisor:
         supervisor = ipython.user_ns.get(args.supervisor)
         if not isinstance(supervisor, Supervisor):
-            raise ValueError(f"--supervisor {args.supervisor}: no Supervisor in a notebook variable of that name")
+            raise InputError(f"--supervisor {args.supervisor}: no Supervisor in a notebook variable of that name")
     else:
         key = (args.lm, args.db, args.corpus)
         if key not in _supervisors:
@@ -80,16 +82,16 @@ def trace_magic(ipython: Any, line: str) -> Any:
     if not target:
         value = ipython.user_ns.get("_ask")
         if value is None:
-            raise ValueError("%workbench_trace: no %%ask result yet; pass a variable name or a trace JSON file")
+            raise InputError("%workbench_trace: no %%ask result yet; pass a variable name or a trace JSON file")
     elif target in ipython.user_ns:
         value = ipython.user_ns[target]
     elif Path(target).is_file():
         return TraceViewer.open(target)
     else:
-        raise ValueError(f"%workbench_trace: {target!r} is neither a notebook variable nor a file")
+        raise InputError(f"%workbench_trace: {target!r} is neither a notebook variable nor a file")
     trace = value if isinstance(value, Trace) else getattr(value, "trace", None)
     if not isinstance(trace, Trace):
-        raise ValueError(f"%workbench_trace: {target or '_ask'} holds a {type(value).__name__}, not a RunResult "
+        raise InputError(f"%workbench_trace: {target or '_ask'} holds a {type(value).__name__}, not a RunResult "
                          "or Trace")
     return TraceViewer(trace)
 

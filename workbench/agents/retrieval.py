@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.agents.result import TraceEventSpec
+from workbench.errors import MissingInputError
 from workbench.retrieval.context import Context, Source, build_context
 from workbench.retrieval.corpus import Corpus
 from workbench.retrieval.index import HybridIndex, RetrievalConfig
@@ -180,7 +181,7 @@ def _as_index(source: HybridIndex | Corpus | str | Path, config: RetrievalConfig
         return HybridIndex.build(Corpus.from_beir(path), config)
     if path.is_dir():
         return HybridIndex.build(Corpus.from_folder(path), config)
-    raise FileNotFoundError(f"{source!s} is not a saved index folder, a BEIR corpus.jsonl or a folder of text files")
+    raise MissingInputError(f"{source!s} is not a saved index folder, a BEIR corpus.jsonl or a folder of text files")
 
 
 def _ms(start: float) -> float:

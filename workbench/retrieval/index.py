@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from workbench.errors import InputError, MissingInputError, WorkbenchError
 from workbench.retrieval.analyzers import ANALYZER_VERSION, detect_language
 from workbench.retrieval.bm25 import KeywordIndex, top_k
 from workbench.retrieval.confidence import confidence_of
@@ -42,7 +43,7 @@ ENGLISH_ONLY_MODELS = frozenset({"all-MiniLM-L6-v2"})
 FORMAT_VERSION = 1
 
 
-class IndexMismatchError(ValueError):
+class IndexMismatchError(WorkbenchError, ValueError):
     """A saved index was built from a different corpus (or configuration) than the one given."""
 
 
@@ -87,11 +88,13 @@ class RetrievalConfig:
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
-            raise ValueError(f"Unknown fusion {self.fusion!r}; choose one of {', '.join(FUSIONS)}")
+            raise InputError(f"Unknown fusion {self.fusion!r}; choose one of {', '.join(FUSIONS)}")
         if self.weights is not None:
             object.__setattr__(self, "weights", tuple(float(w) for w in self.weights))
             if len(self.weights) != 2 or min(self.weights) < 0 or max(self.weights) <= 0:
-                raise ValueError(f"weights are (bm25, dense), non-negative, not both 0; got {self.weights}")
+                raise InputError(f"weights are (bm25, dense), non-negative, not both 0; got {self.weights}")
+        if self.depth <= 0:
+            raise InputError(f"depth must be positive, got {self.depth}")
 
     def resolved(self, language: str) -> RetrievalConfig:
         """This configuration with the language and the fusion weights decided for a corpus in ``language``."""
@@ -100,8 +103,6 @@ class RetrievalConfig:
             english_only = self.embedding_model.removeprefix("sentence-transformers/") in ENGLISH_ONLY_MODELS
             weights = (1.0, 0.0) if english_only and language.startswith("korean") else (1.0, 1.0)
         return dataclasses.replace(self, language=language, weights=weights)
-        if self.depth <= 0:
-            raise ValueError(f"depth must be positive, got {self.depth}")
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **changes: Any) -> RetrievalConfig:
@@ -183,9 +184,9 @@ class HybridIndex:
             depth: Documents each retriever contributes (default: the larger of ``k`` and the config's depth).
         """
         if method not in METHODS:
-            raise ValueError(f"Unknown retrieval method {method!r}; choose one of {', '.join(METHODS)}")
+            raise InputError(f"Unknown retrieval method {method!r}; choose one of {', '.join(METHODS)}")
         if k <= 0:
-            raise ValueError(f"k must be positive, got {k}")
+            raise InputError(f"k must be positive, got {k}")
         started = time.perf_counter()
         timings: dict[str, float] = {}
         if not query or not query.strip():
@@ -286,7 +287,7 @@ class HybridIndex:
         folder = Path(folder)
         manifest_path = folder / "manifest.json"
         if not manifest_path.is_file():
-            raise FileNotFoundError(f"No saved index in {folder} (manifest.json missing); build one with "
+            raise MissingInputError(f"No saved index in {folder} (manifest.json missing); build one with "
                                     "HybridIndex.build(corpus).save(folder)")
         manifest = json.loads(manifest_path.read_text())
         if manifest.get("format") != FORMAT_VERSION:

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from workbench.errors import InputError, MissingInputError
+
 if TYPE_CHECKING:
     import dspy
 
@@ -132,7 +134,7 @@ class CrossEncoderReranker:
         from pathlib import Path
 
         if not Path(model).expanduser().is_dir():
-            raise FileNotFoundError(f"CrossEncoder folder not found: {model!r}. No cross-encoder ships offline; "
+            raise MissingInputError(f"CrossEncoder folder not found: {model!r}. No cross-encoder ships offline; "
                                     "give the folder of one you have (e.g. a saved ms-marco-MiniLM-L-6-v2)")
         self.model_path = str(Path(model).expanduser())
         self.depth = depth
@@ -165,4 +167,4 @@ def make_reranker(spec: str | None, *, lm: dspy.BaseLM | str | None = None, cach
         return LMReranker(spec.partition(":")[2] or lm, cache=cache)
     if spec.startswith("cross-encoder:"):
         return CrossEncoderReranker(spec.partition(":")[2])
-    raise ValueError(f"Unknown reranker {spec!r}; choose one of {', '.join(RERANKERS)}")
+    raise InputError(f"Unknown reranker {spec!r}; choose one of {', '.join(RERANKERS)}")
