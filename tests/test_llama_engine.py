@@ -7,7 +7,7 @@ import uuid
 
 import dspy
 import pytest
-from conftest import RecordedLlama, chat_answer, recorded_lm
+from common import RecordedLlama, chat_answer, recorded_lm
 from dspy.lm15 import Config, Message, Request
 
 from workbench.llama_engine import LlamaCppEngine

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dspy
-from conftest import chat_answer, recorded_lm
+from common import chat_answer, recorded_lm
 
 from workbench.config import Settings
 from workbench.lm import is_local, lm_context, load_lm, prediction_tokens

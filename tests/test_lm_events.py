@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import dspy
-from conftest import chat_answer, recorded_lm
+from common import chat_answer, recorded_lm
 from dspy.utils import DummyLM
 
 from workbench.lm import resolve_lm

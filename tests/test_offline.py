@@ -9,7 +9,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import ROOT
+from common import ROOT
 
 GUARD = textwrap.dedent('''
     import json, os, socket

@@ -7,7 +7,7 @@ import sqlite3
 from collections import Counter
 
 import pytest
-from conftest import SPIDER
+from common import SPIDER
 
 from workbench.agents.data_analysis import ask
 from workbench.demo import DEMO_DB, DEMO_QUESTIONS

@@ -71,7 +71,7 @@ def test_local_lm_calls_report_to_the_current_trace_even_from_worker_threads():
     import asyncio
 
     import dspy
-    from conftest import chat_answer, recorded_lm
+    from common import chat_answer, recorded_lm
 
     from workbench.programs.adapter import LenientChatAdapter
     from workbench.programs.judge import Judge

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from conftest import ROOT, chat_answer, recorded_lm, sha256
+from common import ROOT, chat_answer, recorded_lm, sha256
 
 from workbench.agents.data_analysis import DataAnalysisAgent, DataAnalysisTask, ask
 from workbench.agents.result import AgentResult

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import DATA, SCIFACT
+from common import DATA, SCIFACT
 
 from workbench.evaluation.beir import load_qrels, load_queries, squad_to_beir
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import DATA, chat_answer, recorded_lm
+from common import DATA, chat_answer, recorded_lm
 
 from workbench.evaluation.judge_eval import Pair, evaluate_judge, load_pairs
 

@@ -10,7 +10,7 @@ from workbench.evaluation.spider import database_path, load_questions, select
 
 
 def test_loads_the_visible_spider_questions():
-    from conftest import SPIDER
+    from common import SPIDER
 
     examples = load_questions(SPIDER / "questions.json")
     assert len(examples) == 319

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
-from conftest import SPIDER, chat_answer, recorded_lm
+from common import SPIDER, chat_answer, recorded_lm
 
 from workbench.evaluation.text2sql_eval import evaluate_text2sql
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import SPIDER, chat_answer, recorded_lm
+from common import SPIDER, chat_answer, recorded_lm
 
 from workbench.experiments import compare_experiment, run_experiment
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from conftest import DATA, RecordedLlama, chat_answer
+from common import DATA, RecordedLlama, chat_answer
 
 from workbench.evaluation.judge_eval import load_pairs
 from workbench.optimize.judge import BothOrders, both_orders_metric, examples, optimize_judge
@@ -48,7 +48,7 @@ def test_the_metric_counts_a_pair_only_when_both_orders_are_right():
 
 
 def test_both_orders_asks_the_judge_twice_swapping_the_outputs():
-    from conftest import recorded_lm
+    from common import recorded_lm
 
     lm, llama = recorded_lm([chat_answer(better="1"), chat_answer(better="1")])
     pair = load_pairs(PAIRS)[0]

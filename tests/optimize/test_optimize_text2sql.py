@@ -8,7 +8,7 @@ import shutil
 from typing import Any
 
 import pytest
-from conftest import SPIDER, RecordedLlama, chat_answer
+from common import SPIDER, RecordedLlama, chat_answer
 
 from workbench.evaluation.spider import load_questions
 from workbench.optimize.text2sql import ExecutionMetric, optimize_text2sql, split_by_database, to_dspy

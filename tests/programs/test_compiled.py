@@ -50,7 +50,7 @@ def test_a_saved_program_loads_in_a_fresh_process_with_its_demos_and_instruction
 
 
 def test_the_loaded_demos_reach_the_prompt(tmp_path):
-    from conftest import chat_answer, recorded_lm
+    from common import chat_answer, recorded_lm
 
     from workbench.programs.adapter import LenientChatAdapter
 
@@ -82,7 +82,7 @@ def test_a_state_that_does_not_fit_the_modules_layout_is_refused_not_loaded_zero
 
 
 def test_the_pipeline_loads_the_program_compiled_for_its_lm_unless_told_not_to(tmp_path, spider_db, monkeypatch):
-    from conftest import chat_answer, recorded_lm
+    from common import chat_answer, recorded_lm
 
     from workbench.sql.database import Database
     from workbench.sql.text2sql import SQLWriter

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import chat_answer, recorded_lm
+from common import chat_answer, recorded_lm
 
 from workbench.programs.adapter import LenientChatAdapter
 from workbench.programs.relevance import GRADES, RelevanceGrader, parse_grade

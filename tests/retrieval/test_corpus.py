@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import SCIFACT
+from common import SCIFACT
 
 from workbench.retrieval.corpus import Corpus, Document, chunk_document
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dspy
 import numpy as np
 import pytest
-from conftest import chat_answer, recorded_lm
+from common import chat_answer, recorded_lm
 
 from workbench.retrieval.corpus import Chunk
 from workbench.retrieval.rerank import CrossEncoderReranker, LMReranker, make_reranker

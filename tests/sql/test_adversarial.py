@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, chat_answer, recorded_lm, sha256
+from common import ROOT, chat_answer, recorded_lm, sha256
 
 from workbench.sql.database import Database
 from workbench.sql.text2sql import SQLWriter, Text2SQLOptions

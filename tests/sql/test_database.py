@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, sha256
+from common import ROOT, sha256
 
 from workbench.sql.database import Database, QueryError
 from workbench.sql.guard import UnsafeSQLError

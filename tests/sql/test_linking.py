@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import DATA, SPIDER
+from common import DATA, SPIDER
 
 from workbench.evaluation.linking_eval import evaluate_linking, gold_tables
 from workbench.sql.database import Database

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import chat_answer, recorded_lm
+from common import chat_answer, recorded_lm
 
 from workbench.sql.database import Database
 from workbench.sql.text2sql import SQLWriter, Text2SQLOptions
@@ -66,7 +66,7 @@ def test_repair_feedback_names_the_table_that_has_a_missing_column(spider_db):
 def test_repair_feedback_spells_out_the_join_to_the_table_with_the_column(tmp_path):
     import shutil
 
-    from conftest import SPIDER
+    from common import SPIDER
 
     db_path = tmp_path / "poker_player.sqlite"
     shutil.copy(SPIDER / "database" / "poker_player" / "poker_player.sqlite", db_path)

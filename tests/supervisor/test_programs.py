@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dspy
 import pytest
-from conftest import chat_answer, recorded_lm
+from common import chat_answer, recorded_lm
 
 from workbench.programs.adapter import LenientChatAdapter
 from workbench.programs.final_answer import AnswerWriter

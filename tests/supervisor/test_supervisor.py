@@ -290,7 +290,7 @@ def test_a_run_killed_after_one_agent_finished_resumes_without_rerunning_it(tmp_
 
 def test_a_recorded_lm_plans_judges_and_writes_and_every_call_is_traced():
     """Also the README's "add an agent in a notebook" example: a decorated function, registered on the fly."""
-    from conftest import chat_answer, recorded_lm
+    from common import chat_answer, recorded_lm
 
     import workbench
 
