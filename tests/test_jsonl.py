@@ -61,3 +61,17 @@ def test_a_very_long_bad_line_is_quoted_only_in_part(tmp_path):
     with pytest.raises(ValueError) as caught:
         pairs(path)
     assert len(str(caught.value)) < 500
+
+
+def test_read_json_names_a_missing_file_and_a_malformed_one_with_what_was_expected(tmp_path):
+    from workbench.errors import InputError, MissingInputError
+    from workbench.jsonl import read_json
+
+    good = tmp_path / "pairs.json"
+    good.write_text('[{"input": "hi"}]')
+    assert read_json(good, "Pairs", "a list of pairs") == [{"input": "hi"}]
+    with pytest.raises(MissingInputError, match=r"Pairs file not found: .*nope\.json; pass a JSON file holding a list"):
+        read_json(tmp_path / "nope.json", "Pairs", "a list of pairs")
+    good.write_text("[{")
+    with pytest.raises(InputError, match=r"pairs\.json is not valid JSON .*expected a list of pairs"):
+        read_json(good, "Pairs", "a list of pairs")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.errors import InputError, MissingInputError
-from workbench.jsonl import read_jsonl
+from workbench.jsonl import read_json, read_jsonl
 
 
 @dataclass(frozen=True)
@@ -68,12 +68,7 @@ def squad_to_beir(squad_path: str | Path, out_dir: str | Path) -> Path:
     Document ids are ``<article index>-<paragraph index>``; the title is the article title.
     """
     path = Path(squad_path)
-    if not path.is_file():
-        raise MissingInputError(f"SQuAD file not found: {path}; pass a SQuAD-format JSON file (e.g. KorQuAD)")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path} is not valid JSON ({exc}); expected a SQuAD-format file") from exc
+    data = read_json(path, "SQuAD", "a SQuAD-format object (e.g. KorQuAD)")
     if not isinstance(data, dict) or "data" not in data:
         raise InputError(f"{squad_path} is not SQuAD format (no top-level 'data' list)")
     out = Path(out_dir)

@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from workbench.config import Settings, get_settings
-from workbench.errors import InputError, MissingInputError
+from workbench.errors import InputError
 from workbench.evaluation.stats import percentile
 from workbench.evaluation.summary import Summary
+from workbench.jsonl import read_json
 
 NO_TOKENS = {"prompt_tokens": 0, "completion_tokens": 0}
 
@@ -74,13 +75,7 @@ class Pair:
 def load_pairs(path: str | Path) -> list[Pair]:
     """Read an LLMBar-format JSON file; a malformed item is an error naming its index and what is wrong."""
     path = Path(path)
-    if not path.is_file():
-        raise MissingInputError(f"No pairs file at {path}: pass a JSON list of {{input, output_1, output_2, label}}")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path} is not valid JSON ({exc}); expected a list of "
-                         "{input, output_1, output_2, label}") from exc
+    data = read_json(path, "Pairs", "a list of {input, output_1, output_2, label}")
     if not isinstance(data, list):
         raise InputError(f"{path}: expected a JSON list of pairs, got {type(data).__name__}")
     pairs = []

@@ -6,12 +6,12 @@ Questions: ``[{"db_id", "question", "query", "hardness"?}, ...]``; databases:
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.errors import InputError, MissingInputError
+from workbench.jsonl import read_json
 
 
 @dataclass(frozen=True)
@@ -38,13 +38,7 @@ def load_questions(paths: str | Path | list[str | Path]) -> list[Text2SQLExample
                          for e in load_questions(path)]
         return examples
     path = Path(paths)
-    try:
-        items = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MissingInputError(f"Question file {path} does not exist; pass a Spider-format JSON list of "
-                                "{db_id, question, query}.") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path} is not valid JSON ({exc}); expected a list of {{db_id, question, query}}.") from exc
+    items = read_json(path, "Question", "a Spider-format list of {db_id, question, query}")
     if not isinstance(items, list):
         raise InputError(f"{path} must hold a JSON list of {{db_id, question, query}} objects.")
     examples = []
