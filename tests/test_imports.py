@@ -32,8 +32,8 @@ import workbench
 # bare package name ``workbench`` means its ``__init__`` only.
 LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("base", "errors, settings, trace events, display and file helpers, retries, model files, MLflow tracking",
-     ("workbench.errors", "workbench.config", "workbench.tracing", "workbench.display", "workbench.jsonl", "workbench.filelock",
-      "workbench.resilience", "workbench.models", "workbench.tracking")),
+     ("workbench.errors", "workbench.config", "workbench.tracing", "workbench.display", "workbench.jsonl",
+      "workbench.filelock", "workbench.resilience", "workbench.models", "workbench.tracking")),
     ("programs", "prompts: DSPy signatures and modules, their adapter, compiled-program files (DESIGN: "
                  "programs/ holds prompts and nothing else, so it imports nothing above base)",
      ("workbench.programs",)),

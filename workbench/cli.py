@@ -261,9 +261,9 @@ def _eval(args: argparse.Namespace) -> int:
     if args.eval == "linking":
         from workbench.evaluation.linking_eval import evaluate_linking
 
-        result = evaluate_linking(args.questions, args.db_dir, fraction=args.fraction)
-        print(f"gold tables kept for {result['coverage']:.3f} of {result['n']} questions on multi-table databases, "
-              f"keeping {result['schema_kept']:.3f} of the schema on average (budget {args.fraction} of it)")
+        linking = evaluate_linking(args.questions, args.db_dir, fraction=args.fraction)
+        print(f"gold tables kept for {linking.coverage:.3f} of {linking.n} questions on multi-table databases, "
+              f"keeping {linking.schema_kept:.3f} of the schema on average (budget {linking.fraction} of it)")
         return 0
     from workbench.evaluation.text2sql_eval import EVAL_ROW_LIMIT, GOLD_TIMEOUT_S, evaluate_text2sql
     from workbench.sql.text2sql import Text2SQLOptions

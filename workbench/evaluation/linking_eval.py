@@ -7,12 +7,29 @@ covered when every table its gold SQL reads was kept.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from workbench.evaluation.spider import database_path, load_questions
+from workbench.evaluation.summary import Summary
 from workbench.sql.database import Database
 from workbench.sql.linking import CHARS_PER_TOKEN, link_schema
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class LinkingSummary(Summary):
+    """What ``evaluate_linking`` measured: questions on multi-table databases, the share whose gold tables were
+    all kept, the average share of the schema kept, and the budget (a share of the full schema's tokens)."""
+
+    n: int
+    coverage: float
+    schema_kept: float
+    fraction: float
+
+    @property
+    def title(self) -> str:
+        """The heading of the notebook display."""
+        return f"schema linking: {self.n} questions, budget {self.fraction} of the schema"
 
 
 def gold_tables(sql: str) -> set[str]:
@@ -26,7 +43,7 @@ def gold_tables(sql: str) -> set[str]:
 
 
 def evaluate_linking(questions: str | Path | list[str | Path], db_dir: str | Path, *, fraction: float = 0.5,
-                     sample_values: int = 3) -> dict[str, Any]:
+                     sample_values: int = 3) -> LinkingSummary:
     """Coverage of gold tables and the share of schema kept, over multi-table databases."""
     dbs: dict[str, Database] = {}
     covered, kept_share, n = 0, 0.0, 0
@@ -44,5 +61,5 @@ def evaluate_linking(questions: str | Path | list[str | Path], db_dir: str | Pat
         n += 1
         covered += needed <= {k.lower() for k in kept}
         kept_share += len(text) / len(full)
-    return {"n": n, "coverage": round(covered / n, 4) if n else 0.0,
-            "schema_kept": round(kept_share / n, 4) if n else 0.0, "fraction": fraction}
+    return LinkingSummary(n=n, coverage=round(covered / n, 4) if n else 0.0,
+                          schema_kept=round(kept_share / n, 4) if n else 0.0, fraction=fraction)
