@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 EVIDENCE_CHARS = 3000  # of the context the judge and the answer writer read
 RECORD_TEXT_CHARS = 600  # of each source's text in the checkpointed record
 
+
 @dataclass(frozen=True)
 class RetrievalTask:
     """A query for the retrieval agent; ``k`` overrides the agent's number of sources."""
