@@ -25,13 +25,6 @@ def test_litellm_model_strings_pass_through_with_api_base():
     assert is_local("qwen2.5-coder-0.5b") and is_local("/models/any.GGUF")
 
 
-def test_the_engine_stays_importable_from_its_old_module():
-    from workbench import llama_engine, lm, tracing
-
-    assert lm.LlamaCppEngine is llama_engine.LlamaCppEngine  # code and saved notebooks written before the move
-    assert lm.AsyncLlamaCppEngine is llama_engine.AsyncLlamaCppEngine and lm.trace_prompt is tracing.trace_prompt
-
-
 def test_lm_context_reads_a_bare_answer_and_counts_its_tokens():
     lm, llama = recorded_lm("Paris", prompt_tokens=42)  # no ``[[ ## answer ## ]]`` header, as small models write
     with lm_context(lm):

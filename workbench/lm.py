@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.config import Settings, get_settings
 
-# The engine lived here before it got its own module; these names stay importable from ``workbench.lm``.
-from workbench.llama_engine import AsyncLlamaCppEngine, EngineStats, LlamaCppEngine  # noqa: F401
+# LMs saved before the engine had its own module name it ``workbench.lm:LlamaCppEngine``; this import keeps them
+# loadable (tests/test_llama_engine.py).
+from workbench.llama_engine import AsyncLlamaCppEngine, LlamaCppEngine
 from workbench.models import REGISTRY, model_path
-from workbench.tracing import TRACE_TEXT_CHARS, trace_prompt  # noqa: F401
 
 if TYPE_CHECKING:
     import dspy
