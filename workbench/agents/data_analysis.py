@@ -65,16 +65,12 @@ class DataAnalysisResult:
     truncated: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
     trace: Trace | None = field(default=None, repr=False)
+    seconds: float = 0.0  # the text2sql pipeline's own time: generation, guard, execution, repairs
 
     @property
     def ok(self) -> bool:
         """True when SQL ran and produced the table."""
         return self.frame is not None
-
-    @property
-    def seconds(self) -> float:
-        """Seconds from the question to SQL that ran (or gave up): generation, guard, execution, repairs."""
-        return self.timings.get("sql", 0.0)
 
     @property
     def cached(self) -> bool:
@@ -222,7 +218,7 @@ class DataAnalysisAgent:
             chart_kind=kind, figure=figure, attempts=outcome.attempts,
             timings={"sql": generated - started, "chart": finished - generated, "total": finished - started},
             tokens=outcome.tokens, cache_key=self.cache_key(question), error=outcome.error,
-            error_kind=outcome.error_kind, truncated=truncated,
+            error_kind=outcome.error_kind, truncated=truncated, seconds=outcome.seconds,
         )
 
     def ask(self, question: str) -> DataAnalysisResult:
