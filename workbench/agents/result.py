@@ -28,12 +28,9 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from workbench.tracing import Trace, current_trace
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 MAX_EVIDENCE_CHARS = 1500  # of a plain value's text in the evidence
 MAX_RECORD_CHARS = 4000  # of a plain value's text in its record
@@ -192,11 +189,7 @@ def record_parts(record: dict[str, Any], title: str = "") -> list[Any]:
         return parts
     if kind == "sources":
         return [f"<p>confidence {record.get('confidence', 0):.2f}</p>"
-                + _frame_html(record_value(record))]
+                + record_value(record).to_html(max_rows=20, index=False)]
     if kind == "text":
         return [f"<pre>{html.escape(str(record.get('text', '')))}</pre>"]
     return [f"<pre>{html.escape(json.dumps(record, indent=1, default=str))}</pre>"]
-
-
-def _frame_html(frame: pd.DataFrame) -> str:
-    return frame.to_html(max_rows=20, index=False)

@@ -141,7 +141,7 @@ def evaluate_judge(pairs: str | Path | list[Pair], out: str | Path, *, lm: Any =
                            lm=lm if isinstance(lm, str) else getattr(model, "model", str(model)), program=VERSION,
                            pairs=source, limit=limit, lm_cache=cache,
                            demos=sum(len(p.demos) for _, p in judge.named_predictors()))
-    (out / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2) + "\n")
+    summary.write(out / "summary.json")
     if log:
         _log(summary, out, settings)
     return summary

@@ -174,7 +174,7 @@ def evaluate_retrieval(corpus: str | Path | Corpus, queries: str | Path | list[Q
         limit=limit, vector_index=index.vectors.resolved_kind, config=config_dict(index.config),
         queries_without_hits=sum(1 for r in run.values() if not r),
     )
-    (out / "metrics.json").write_text(json.dumps(summary.as_dict(), indent=2, ensure_ascii=False) + "\n")
+    summary.write(out / "metrics.json", ensure_ascii=False)
     if log:
         _log(summary, index.config, out, settings)
     return summary

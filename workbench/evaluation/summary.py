@@ -18,8 +18,11 @@ renderer so it works offline.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
+import json
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
 from workbench.display import parts_html, show
@@ -51,8 +54,10 @@ class Summary(Mapping[str, Any]):
         """The heading of the notebook display."""
         return type(self).__name__
 
-    def as_dict(self) -> dict[str, Any]:
-        """The figures as ``summary.json`` holds them: file keys in field order, unset optional figures left out."""
+    @functools.cached_property
+    def _file(self) -> dict[str, Any]:
+        """The figures under their file keys, in field order, unset optional figures left out (built once: the
+        summary is frozen)."""
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
             value = getattr(self, f.name)
@@ -61,19 +66,28 @@ class Summary(Mapping[str, Any]):
             out[f.metadata.get("key") or f.name] = value
         return out
 
+    def as_dict(self) -> dict[str, Any]:
+        """The figures as ``summary.json`` holds them: file keys in field order, unset optional figures left out."""
+        return dict(self._file)
+
+    def write(self, path: Path, *, ensure_ascii: bool = True) -> Path:
+        """Write ``as_dict()`` to ``path`` as indented JSON (how every runner writes its summary file)."""
+        path.write_text(json.dumps(self._file, indent=2, ensure_ascii=ensure_ascii) + "\n")
+        return path
+
     def __getitem__(self, key: str) -> Any:
-        return self.as_dict()[key]
+        return self._file[key]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.as_dict())
+        return iter(self._file)
 
     def __len__(self) -> int:
-        return len(self.as_dict())
+        return len(self._file)
 
     def _parts(self) -> list[Any]:
         import plotly.express as px
 
-        values = self.as_dict()
+        values = self._file
         rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(str(values[k]))}</td>"
                        f"</tr>" for k in self.HEADLINE if values.get(k) is not None)
         parts: list[Any] = [f"<h4>{html.escape(self.title)}</h4><table>{rows}</table>"]

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import multiprocessing
 import os
 import resource
@@ -219,7 +218,7 @@ def bench_supervisor(out: str | Path, sessions: Sequence[int] = DEFAULT_SESSIONS
         gc_threshold=list(GC_THRESHOLD if gc_tuned else gc.get_threshold()),
         python=sys.version.split()[0], agents_per_run=2, session_store="sqlite file")
     say(f"peak RSS: {summary.peak_rss_mb:.0f} MB (this process {own:.0f} MB + workers {worker_peak:.0f} MB)")
-    (out / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2) + "\n")
+    summary.write(out / "summary.json")
     if log:
         _log(summary, out, settings or get_settings())
     return summary

@@ -126,7 +126,7 @@ def evaluate_text2sql(questions: str | Path | list[str | Path], db_dir: str | Pa
         db_dir=str(db_dir), limit=limit, seed=seed)
     (out / "pred.txt").write_text("".join(" ".join(r["predicted"].split()) + "\n" for r in records))
     (out / "results.jsonl").write_text("".join(json.dumps(r, default=str) + "\n" for r in records))
-    (out / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2) + "\n")
+    summary.write(out / "summary.json")
     if log:
         _log(summary, out, settings)
     return summary

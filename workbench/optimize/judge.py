@@ -14,7 +14,6 @@ judge`` before and after; the optimised judge is saved to
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,5 +155,5 @@ def optimize_judge(pairs: str | Path, out: str | Path, *, optimizer: str = "boot
         first_position_rate_optimized=tuned.first_position_rate,
         optimize_s=round(optimize_s, 1), optimize_calls=calls, projected_calls=plan.projected_calls,
         demos=[len(p.demos) for _, p in compiled.named_predictors()], compiled=str(path))
-    (out / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2) + "\n")
+    summary.write(out / "summary.json")
     return summary

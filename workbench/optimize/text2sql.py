@@ -263,7 +263,7 @@ def optimize_text2sql(trainset: str | Path | list[str | Path], db_dir: str | Pat
         n_train=len(train), n_eval=len(held), ex_zero_shot=zero.ex, ex_optimized=tuned.ex,
         optimize_s=round(optimize_s, 1), optimize_calls=calls, projected_calls=plan.projected_calls,
         demos=[len(p.demos) for _, p in compiled.named_predictors()], compiled=str(path), ex_reloaded=reloaded)
-    (out / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2) + "\n")
+    summary.write(out / "summary.json")
     return summary
 
 
