@@ -64,13 +64,14 @@ def _quiet_truncation_warnings() -> None:
         logger.addFilter(_TruncationRecorded())
 
 
-_loaded: dict[tuple[str, int, int, int], tuple[Any, threading.Lock]] = {}
+_loaded: dict[tuple[str, int, int, int, str], tuple[Any, threading.Lock]] = {}
 _loaded_lock = threading.Lock()
 
 
-def _shared_llama(path: str, n_ctx: int, n_threads: int, n_batch: int) -> tuple[Any, threading.Lock]:
-    """One llama.cpp model per (file, context, threads, batch) per process, with the lock that serialises it."""
-    key = (path, n_ctx, n_threads, n_batch)
+def _shared_llama(path: str, n_ctx: int, n_threads: int, n_batch: int, slot: str = "") -> tuple[Any, threading.Lock]:
+    """One llama.cpp model per (file, context, threads, batch, slot) per process, with the lock that serialises
+    it. Each slot keeps its own prompt cache (the weights are memory-mapped once)."""
+    key = (path, n_ctx, n_threads, n_batch, slot)
     with _loaded_lock:
         if key not in _loaded:
             from llama_cpp import Llama
@@ -93,7 +94,10 @@ class LlamaCppEngine:
     Prompt caching is reproducible: the prefix shared with the previous
     prompt is reused only in whole blocks of ``n_batch`` tokens, so every
     prompt is evaluated in the same batches as on a fresh model and the
-    output does not depend on which prompts came before.
+    output does not depend on which prompts came before. Callers that take
+    turns with very different prompts (the supervisor's answer writer and the
+    text2sql agent, say) use different ``slot``s, each a model instance with
+    its own cache, so neither evicts the other's prefix.
 
     Args:
         model_path: The ``.gguf`` file.
@@ -101,6 +105,7 @@ class LlamaCppEngine:
         n_threads: CPU threads.
         n_batch: Prompt tokens evaluated per batch; also the granularity of prefix reuse.
         timeout_s: Wall-clock limit of one generation.
+        slot: Which cached model instance to use ("" is the default one).
         llama: An already-built ``llama_cpp.Llama`` (or a stand-in with its
             ``tokenize``/``create_completion``); loaded lazily from ``model_path`` when None.
     """
@@ -113,9 +118,11 @@ class LlamaCppEngine:
         n_threads: int = 2,
         n_batch: int = 64,
         timeout_s: float = 120.0,
+        slot: str = "",
         llama: Any = None,
     ) -> None:
         self.model_path = str(model_path)
+        self.slot = slot
         _quiet_truncation_warnings()
         self.n_ctx = n_ctx
         self.n_threads = n_threads
@@ -131,7 +138,8 @@ class LlamaCppEngine:
 
     def _model(self) -> tuple[Any, threading.Lock]:
         if self._llama is None:
-            self._llama, self._lock = _shared_llama(self.model_path, self.n_ctx, self.n_threads, self.n_batch)
+            self._llama, self._lock = _shared_llama(self.model_path, self.n_ctx, self.n_threads, self.n_batch,
+                                                    self.slot)
         assert self._lock is not None
         return self._llama, self._lock
 
@@ -262,7 +270,7 @@ class LlamaCppEngine:
     def dump_state(self) -> dict[str, Any]:
         """State DSPy saves with a program, so a saved program reloads this engine."""
         return {"model_path": self.model_path, "n_ctx": self.n_ctx, "n_threads": self.n_threads,
-                "n_batch": self.n_batch, "timeout_s": self.timeout_s}
+                "n_batch": self.n_batch, "timeout_s": self.timeout_s, "slot": self.slot}
 
     @classmethod
     def load_state(cls, state: dict[str, Any]) -> LlamaCppEngine:

@@ -37,11 +37,12 @@ def is_local(name: str) -> bool:
 
 
 def load_lm(name: str | None = None, *, settings: Settings | None = None, progress: bool = True,
-            cache: bool = True) -> dspy.LM:
+            cache: bool = True, slot: str = "") -> dspy.LM:
     """Build a ``dspy.LM`` for ``name`` (default: the ``lm`` setting).
 
     Local models are assembled on first use (with a progress bar) and loaded
-    once per process. Litellm model strings use ``lm_api_base`` when set.
+    once per process (per ``slot``: a local model instance with its own prompt
+    cache). Litellm model strings use ``lm_api_base`` when set.
     ``cache=False`` turns DSPy's response cache off (for benchmarks).
     """
     import dspy
@@ -60,13 +61,14 @@ def load_lm(name: str | None = None, *, settings: Settings | None = None, progre
     spec = REGISTRY.get(name)
     identity = f"{spec.name}-{spec.sha256[:12]}" if spec else f"{path.stem}-{path.stat().st_size}"
     engine = LlamaCppEngine(
-        path, n_ctx=settings.lm_context, n_threads=settings.threads, timeout_s=settings.lm_timeout_s
+        path, n_ctx=settings.lm_context, n_threads=settings.threads, timeout_s=settings.lm_timeout_s, slot=slot
     )
     return attach(dspy.LM(f"local/{identity}", engine=engine, async_engine=AsyncLlamaCppEngine(engine), **common))
 
 
-def resolve_lm(lm: dspy.BaseLM | str | None, *, settings: Settings | None = None, cache: bool = True) -> dspy.BaseLM:
-    """``lm`` itself when it is already a DSPy LM, else ``load_lm(lm)`` (a name, or None for the setting).
+def resolve_lm(lm: dspy.BaseLM | str | None, *, settings: Settings | None = None, cache: bool = True,
+               slot: str = "") -> dspy.BaseLM:
+    """``lm`` itself when it is already a DSPy LM, else ``load_lm(lm, slot=slot)`` (a name, or None for the setting).
 
     Either way the LM reports its cache hits and API calls to the current trace (``workbench.lm_events``).
     """
@@ -74,7 +76,7 @@ def resolve_lm(lm: dspy.BaseLM | str | None, *, settings: Settings | None = None
 
     from workbench.lm_events import attach
 
-    return attach(lm) if isinstance(lm, dspy.BaseLM) else load_lm(lm, settings=settings, cache=cache)
+    return attach(lm) if isinstance(lm, dspy.BaseLM) else load_lm(lm, settings=settings, cache=cache, slot=slot)
 
 
 def lm_context(lm: dspy.BaseLM | None = None, **extra: Any) -> contextlib.AbstractContextManager[None]:

@@ -48,6 +48,11 @@ def repair_feedback(failed_sql: str, error: str) -> str:
     return f"This query failed:\n{failed_sql}\nError: {error}"
 
 
+def checked_feedback(sql: str, problem: str) -> str:
+    """The feedback text for a query that ran but whose result a check found wrong."""
+    return f"This query ran, but {problem}:\n{sql}\nWrite a corrected query."
+
+
 _FENCE = re.compile(r"```(?:sql|SQL)?\s*(.*?)```", re.DOTALL)
 _MARKER = re.compile(r"\[\[\s*##\s*\w+\s*##\s*\]\]")
 

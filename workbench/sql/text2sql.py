@@ -13,11 +13,14 @@ switch in ``Text2SQLOptions`` so experiments can compare them:
   the tables the question needs (``workbench.sql.linking``);
 * ``candidates``: self-consistency; the first candidate is greedy, the rest are
   sampled at ``temperature``, and the answer whose result rows most candidates
-  agree on wins (ties go to the earliest candidate).
+  agree on wins (ties go to the earliest candidate). With two, the greedy
+  answer stands unless it failed, and the sampled one is an independent
+  check: ``SQLOutcome.agreement`` says whether they agree.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections import Counter
@@ -62,8 +65,21 @@ class SQLAttempt:
 
 
 @dataclass
+class SQLCandidate:
+    """One candidate's final query and its result (``None`` when it never ran)."""
+
+    sql: str
+    result: QueryResult | None
+
+    @property
+    def key(self) -> tuple[Any, ...] | None:
+        """What agreement compares: the result rows as a multiset (``None`` when the query did not run)."""
+        return None if self.result is None else result_key(self.result)
+
+
+@dataclass
 class SQLOutcome:
-    """The chosen SQL and its result, with every attempt, token usage and time taken."""
+    """The chosen SQL and its result, with every attempt, every candidate, token usage and time taken."""
 
     question: str
     sql: str = ""
@@ -72,6 +88,19 @@ class SQLOutcome:
     tokens: dict[str, int] = field(default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0})
     seconds: float = 0.0
     votes: int = 0
+    candidates: list[SQLCandidate] = field(default_factory=list)
+
+    def copy(self) -> SQLOutcome:
+        """A copy whose lists can grow (more candidates) without changing this outcome."""
+        return dataclasses.replace(self, attempts=list(self.attempts), tokens=dict(self.tokens),
+                                   candidates=list(self.candidates))
+
+    @property
+    def agreement(self) -> float | None:
+        """Share of the other candidates whose rows equal the chosen result's (``None`` with one candidate)."""
+        if len(self.candidates) < 2 or self.result is None:
+            return None
+        return (self.votes - 1) / (len(self.candidates) - 1)
 
     @property
     def ok(self) -> bool:
@@ -140,17 +169,24 @@ class SQLWriter:
         outcome = SQLOutcome(question)
         started = time.perf_counter()
         with lm_context(self.lm):
-            finals = [self._candidate(question, i, outcome) for i in range(max(1, self.options.candidates))]
-        ran = [(a, r) for a, r in finals if r is not None]
-        if ran:
-            keys = [_result_key(r) for _, r in ran]
-            counts = Counter(keys)
-            best = max(range(len(ran)), key=lambda i: (counts[keys[i]], -i))
-            attempt, outcome.result = ran[best]
-            outcome.sql, outcome.votes = attempt.sql, counts[keys[best]]
-        elif outcome.attempts:
-            outcome.sql = outcome.attempts[-1].sql
+            for i in range(max(1, self.options.candidates)):
+                attempt, result = self._candidate(question, i, outcome)
+                outcome.candidates.append(SQLCandidate(attempt.sql, result))
+        choose(outcome)
         outcome.seconds = time.perf_counter() - started
+        return outcome
+
+    def more_candidates(self, outcome: SQLOutcome, n: int) -> SQLOutcome:
+        """``n`` more sampled candidates for the same question, then the vote again over all of them."""
+        from workbench.lm import lm_context
+
+        started = time.perf_counter()
+        with lm_context(self.lm):
+            for i in range(len(outcome.candidates), len(outcome.candidates) + n):
+                attempt, result = self._candidate(outcome.question, i, outcome)
+                outcome.candidates.append(SQLCandidate(attempt.sql, result))
+        choose(outcome)
+        outcome.seconds += time.perf_counter() - started
         return outcome
 
     def _candidate(self, question: str, index: int, outcome: SQLOutcome) -> tuple[SQLAttempt, QueryResult | None]:
@@ -174,6 +210,24 @@ class SQLWriter:
             attempt, result = self._requalified(attempt, result, outcome)
         return attempt, result
 
+    def repair_candidate(self, outcome: SQLOutcome, problem: str) -> SQLOutcome:
+        """One more candidate: the chosen query fed back with ``problem`` (what a check found wrong), run and
+        repaired like any other; then the vote again."""
+        from workbench.lm import lm_context
+        from workbench.programs.text2sql import checked_feedback
+
+        started = time.perf_counter()
+        failed = SQLAttempt(outcome.sql, "check", problem)
+        with lm_context(self.lm):
+            attempt = self._generate(outcome.question, outcome, {}, failed=failed,
+                                     feedback=checked_feedback(outcome.sql, problem))
+            result = self._run(attempt, outcome)
+            attempt, result = self._requalified(attempt, result, outcome)
+        outcome.candidates.append(SQLCandidate(attempt.sql, result))
+        choose(outcome)
+        outcome.seconds += time.perf_counter() - started
+        return outcome
+
     def _requalified(self, attempt: SQLAttempt, result: QueryResult | None,
                      outcome: SQLOutcome) -> tuple[SQLAttempt, QueryResult | None]:
         """Rerun with columns moved to the alias whose table has them, when that is the only error."""
@@ -186,13 +240,14 @@ class SQLWriter:
         return retry, self._run(retry, outcome)
 
     def _generate(self, question: str, outcome: SQLOutcome, config: dict[str, Any],
-                  failed: SQLAttempt | None = None) -> SQLAttempt:
+                  failed: SQLAttempt | None = None, feedback: str = "") -> SQLAttempt:
         from workbench.programs.text2sql import NO_FEEDBACK, repair_feedback
 
         stage = "generate" if failed is None else "repair"
-        feedback = NO_FEEDBACK
-        if failed is not None:
-            feedback = repair_feedback(failed.sql, failed.error[:500] + self._column_hint(failed))
+        if not feedback:
+            feedback = NO_FEEDBACK
+            if failed is not None:
+                feedback = repair_feedback(failed.sql, failed.error[:500] + self._column_hint(failed))
         try:
             prediction = self.program(question=question, db_schema=self.schema_for(question), dialect=self.db.dialect,
                                       feedback=feedback, config=config)
@@ -290,7 +345,22 @@ def _links(one: Table, other: Table) -> list[tuple[str, str, str, str]]:
     return links
 
 
-def _result_key(result: QueryResult) -> tuple[Any, ...]:
+def choose(outcome: SQLOutcome) -> SQLOutcome:
+    """Set the outcome's SQL and result to the candidate whose rows most candidates share (earliest on a tie);
+    a result with rows wins over an empty one."""
+    ran = [c for c in outcome.candidates if c.result is not None]
+    if ran:
+        keys = [c.key for c in ran]
+        counts = Counter(keys)
+        best = max(range(len(ran)), key=lambda i: (len(ran[i].result.frame) > 0,  # type: ignore[union-attr]
+                                                   counts[keys[i]], -i))
+        outcome.sql, outcome.result, outcome.votes = ran[best].sql, ran[best].result, counts[keys[best]]
+    elif outcome.attempts:
+        outcome.sql, outcome.result, outcome.votes = outcome.attempts[-1].sql, None, 0
+    return outcome
+
+
+def result_key(result: QueryResult) -> tuple[Any, ...]:
     """Results agree when they hold the same rows (as a multiset, columns sorted by their values)."""
     rows = [tuple(map(repr, r)) for r in result.frame.itertuples(index=False)]
     columns = sorted(zip(*rows, strict=True)) if rows else []
