@@ -41,7 +41,8 @@ def test_cache_key_ignores_spacing_and_case_but_not_the_question(spider_db):
 def test_a_failed_question_keeps_its_attempts_and_error(spider_db):
     lm, _ = recorded_lm(chat_answer(sql="DROP TABLE singer"))
     result = DataAnalysisAgent(spider_db, lm=lm).run("Remove the singers")
-    assert not result.ok and result.error_kind == "unsafe" and len(result.attempts) == 3
+    # two candidates (the greedy query and its sampled check), each first try repaired twice
+    assert not result.ok and result.error_kind == "unsafe" and len(result.attempts) == 6
     assert "unsafe" in result._repr_html_()
 
 
@@ -54,11 +55,14 @@ def test_ask_answers_with_the_rows_of_the_generated_sql_and_records_its_trace(sp
     assert answer.ok, answer.error
     assert answer.sql == "SELECT count(*) FROM singer"
     assert answer.frame.iloc[0, 0] == 6
-    assert answer.tokens["prompt_tokens"] == 100
-    prompt = llama.prompt()
+    assert answer.tokens["prompt_tokens"] == 200  # the greedy query and the sampled one that checks it
+    prompt = llama.prompt(0)
     assert "CREATE TABLE singer" in prompt and "sqlite" in prompt
+    assert "Does this SQL return exactly what the question asks for" in llama.prompt(-1)
     kinds = [e.kind for e in answer.trace]
-    assert kinds == ["lm_call", "sql"]
+    assert kinds == ["lm_call", "lm_call", "lm_call", "sql"]  # the query, its sampled check, the LM's yes/no
+    assert answer.trace.of_kind("lm_call")[-1].data["purpose"] == "score"
+    assert [c.name for c in answer.checks if not c.passed] == []
     sql_event = answer.trace.of_kind("sql")[0]
     assert sql_event.name == "data_analysis" and sql_event.data["rows"] == 1 and sql_event.data["preview"] == [["6"]]
 
@@ -86,10 +90,11 @@ def test_an_answer_from_dspys_cache_says_so(spider_db):
     lm, llama = recorded_lm(chat_answer(sql="SELECT count(*) FROM singer"), cache=True)
     question = f"How many singers? {uuid.uuid4()}"
     first, second = ask(question, spider_db, lm=lm), ask(question, spider_db, lm=lm)
-    assert len(llama.calls) == 1
+    # the greedy query and its sampled check once each; the yes/no check (not a DSPy call) once per agent
+    assert len(llama.calls) == 4
     assert not first.cached and second.cached
     assert "from DSPy's cache" in str(second)
-    assert [e.kind for e in second.trace] == ["cache_hit", "sql"]
+    assert [e.kind for e in second.trace] == ["cache_hit", "cache_hit", "lm_call", "sql"]
 
 
 # the result protocol ----------------------------------------------------------------------------------------------

@@ -18,7 +18,26 @@ import asyncio
 import html
 import inspect
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Another try at a task whose result the supervisor's evaluator scored low.
+
+    ``feedback`` says what failed, ``failed`` names the failed checks (``rows``, ``shape``, ``agreement``...)
+    and ``attempt`` counts the tries (1 for the first retry). An agent with an ``async retry(retry)`` method
+    gets this and can change strategy; any other agent is simply called again with ``task``.
+    """
+
+    task: Any
+    feedback: str = ""
+    failed: tuple[str, ...] = ()
+    attempt: int = 1
+
+    def __str__(self) -> str:
+        return str(self.task)
 
 
 @runtime_checkable

@@ -2,8 +2,12 @@
 
 ``await agent.execute("question")`` (or ``agent.run``) returns a
 ``DataAnalysisResult`` with the SQL, its rows, every attempt and error, a
-short summary, an automatic plotly chart, timings, token usage and a cache
-key. ``ask(question, db)`` is the one-call front door: the same agent, with
+short summary, an automatic plotly chart, the checks of the result
+(``workbench.sql.checks``: did it run, rows, shape, agreement with an
+independently sampled query, coverage), timings, token usage and a cache
+key. ``agent.retry(Retry(question, ...))`` tries again with more sampled
+candidates and a repair aimed at the failed check, and the rows most
+candidates agree on win. ``ask(question, db)`` is the one-call front door: the same agent, with
 the LM calls and the SQL recorded in the result's ``trace``. In a notebook the
 result shows itself as the answer table, the chart and the SQL.
 """
@@ -14,15 +18,19 @@ import asyncio
 import hashlib
 import html
 import re
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench.agents.base import Retry
 from workbench.agents.result import TraceEventSpec, emit_result, jsonable
 from workbench.display import parts_html, show
+from workbench.sql.checks import Check
 from workbench.sql.database import Database
-from workbench.sql.text2sql import SQLAttempt, SQLWriter, Text2SQLOptions
+from workbench.sql.text2sql import SQLAttempt, SQLOutcome, SQLWriter, Text2SQLOptions
 from workbench.tracing import Trace, current_trace, use_trace
 
 if TYPE_CHECKING:
@@ -32,6 +40,9 @@ if TYPE_CHECKING:
 EVIDENCE_ROWS = 10  # rows of the result the judge and the answer writer read
 RECORD_ROWS = 50  # rows kept in the checkpointed record; the live result keeps all of them
 PREVIEW_ROWS = 5  # rows kept (as text) in the ``sql`` trace event
+DEFAULT_OPTIONS = Text2SQLOptions(candidates=2)  # the greedy query, checked against one sampled query
+RETRY_CANDIDATES = 2  # sampled queries a retry adds
+RECENT = 64  # outcomes kept for retries
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,9 @@ class DataAnalysisResult:
     extra: dict[str, Any] = field(default_factory=dict)
     trace: Trace | None = field(default=None, repr=False)
     seconds: float = 0.0  # the text2sql pipeline's own time: generation, guard, execution, repairs
+    checks: list[Check] = field(default_factory=list)
+    candidates: int = 1
+    shown_sql: str = ""  # the query whose rows ``frame`` holds, when the sort columns were added for display
 
     @property
     def ok(self) -> bool:
@@ -87,12 +101,17 @@ class DataAnalysisResult:
         rows = self.frame.head(EVIDENCE_ROWS).to_string(index=False)
         more = (f"\n({len(self.frame)} rows in all; first {EVIDENCE_ROWS} shown)"
                 if len(self.frame) > EVIDENCE_ROWS else "")
-        return f"SQL: {self.sql}\nResult:\n{rows}{more}"
+        shown = f"\nShown with the columns it sorts by: {self.shown_sql}" if self.shown_sql else ""
+        return f"SQL: {self.sql}{shown}\nResult:\n{rows}{more}"
 
     def record(self) -> dict[str, Any]:
-        """A ``table`` record: SQL, summary, chart kind and, when it ran, columns, row count and first rows."""
+        """A ``table`` record: SQL, summary, chart kind, the checks and, when it ran, columns, row count and
+        first rows."""
         record: dict[str, Any] = {"type": "table", "sql": self.sql, "summary": self.summary,
-                                  "chart_kind": self.chart_kind}
+                                  **({"shown_sql": self.shown_sql} if self.shown_sql else {}),
+                                  "chart_kind": self.chart_kind, "candidates": self.candidates,
+                                  "checks": [{"name": c.name, "value": c.value, "passed": c.passed, "note": c.note}
+                                             for c in self.checks]}
         if self.frame is not None:
             head = self.frame.head(RECORD_ROWS)
             record.update(columns=[str(c) for c in self.frame.columns], n_rows=len(self.frame),
@@ -103,7 +122,8 @@ class DataAnalysisResult:
         """One ``sql`` event: the query, row count, columns, first rows (as text) and error."""
         frame = self.frame
         return [("sql", {"sql": self.sql, "rows": None if frame is None else len(frame), "ok": frame is not None,
-                         "error": self.error, "columns": [] if frame is None else [str(c) for c in frame.columns],
+                         "error": self.error, "failed_checks": [c.name for c in self.checks if not c.passed],
+                         "columns": [] if frame is None else [str(c) for c in frame.columns],
                          "preview": [] if frame is None else
                          frame.head(PREVIEW_ROWS).astype(str).values.tolist()})]
 
@@ -126,8 +146,12 @@ class DataAnalysisResult:
             parts.append(self.frame.to_html(max_rows=20, index=False))
         timing = ", ".join(f"{k} {v:.2f} s" for k, v in self.timings.items())
         cached = "; LM answer from DSPy's cache" if self.cached else ""
-        parts.append(f"<p><small>{len(self.attempts)} attempt(s); {timing}; tokens {self.tokens}{cached}"
-                     "</small></p>")
+        parts.append(f"<p><small>{len(self.attempts)} attempt(s), {self.candidates} candidate(s); {timing}; tokens "
+                     f"{self.tokens}{cached}</small></p>")
+        failed = [c for c in self.checks if not c.passed]
+        if failed:
+            items = "".join(f"<li>{html.escape(c.name)}: {html.escape(c.note or 'failed')}</li>" for c in failed)
+            parts.append(f"<p><small>Failed checks:</small></p><ul>{items}</ul>")
         return parts
 
     def _repr_html_(self) -> str:
@@ -145,8 +169,11 @@ class DataAnalysisAgent:
     Args:
         db: The database (a ``Database`` or a DuckDB/SQLite file path).
         lm: The LM (a ``dspy.LM`` or model name); default the ``lm`` setting.
-        options: Text2SQL switches (sample values, repair, self-consistency).
+        options: Text2SQL switches (sample values, repair, self-consistency); default ``DEFAULT_OPTIONS``: the
+            greedy query plus one sampled query that checks it.
         about: What the data is, for the planner (e.g. "our 2024 sales"); the tables are listed regardless.
+        verify: Ask the LM whether the chosen query answers the question (``workbench.sql.verifier``: one
+            forward pass of a local model, read from its first token); the ``lm_check`` signal.
     """
 
     name = "data_analysis"
@@ -154,12 +181,17 @@ class DataAnalysisAgent:
                    "averages, rankings, trends); returns a table and chart.")
 
     def __init__(self, db: Database | str | Path, *, lm: dspy.BaseLM | str | None = None,
-                 options: Text2SQLOptions | None = None, about: str = "") -> None:
+                 options: Text2SQLOptions | None = None, about: str = "", verify: bool = True) -> None:
         self.db = db if isinstance(db, Database) else Database.open(db)
         self._lm = lm
-        self.options = options or Text2SQLOptions()
+        self.options = options or DEFAULT_OPTIONS
         self.about = about
         self._writer: SQLWriter | None = None
+        self._recent: OrderedDict[str, SQLOutcome] = OrderedDict()  # question → outcome, for retries
+        self._recent_lock = threading.Lock()
+        self.verify = verify
+        self._verifier: Any = None
+        self._verified: OrderedDict[tuple[str, str], float | None] = OrderedDict()
 
     @property
     def description(self) -> str:
@@ -203,13 +235,91 @@ class DataAnalysisAgent:
 
     def run(self, task: DataAnalysisTask | str) -> DataAnalysisResult:
         """Answer one question (the synchronous form of ``execute``)."""
-        from workbench.agents.charts import choose_chart
-
         question = task.question if isinstance(task, DataAnalysisTask) else task
         started = time.perf_counter()
         outcome = self.writer(question)
-        generated = time.perf_counter()
+        self._remember(question, outcome)
+        return self._result(question, outcome, started)
+
+    async def retry(self, retry: Retry) -> DataAnalysisResult:
+        """Try a question again after a low score without blocking the event loop (see ``run_retry``)."""
+        return await asyncio.to_thread(self.run_retry, retry)
+
+    def run_retry(self, retry: Retry) -> DataAnalysisResult:
+        """Try again: a repair aimed at the failed check (no rows, wrong shape, an error), then more sampled
+        candidates; the rows most candidates agree on win (a result with rows before an empty one).
+
+        The earlier candidates for the question are kept when this agent made them recently, so nothing is
+        generated twice.
+        """
+        task = retry.task
+        question = task.question if isinstance(task, DataAnalysisTask) else str(task)
+        started = time.perf_counter()
+        with self._recent_lock:
+            recent = self._recent.get(question)
+        outcome = self.writer(question) if recent is None else recent.copy()
+        if {"ran", "rows", "shape"} & set(retry.failed) and retry.feedback:
+            self.writer.repair_candidate(outcome, retry.feedback)
+        self.writer.more_candidates(outcome, RETRY_CANDIDATES)
+        self._remember(question, outcome)
+        return self._result(question, outcome, started)
+
+    def _lm_check(self, question: str, outcome: SQLOutcome) -> list[Check]:
+        """The ``lm_check`` signal for the chosen query (0.5 when not asked or not answerable)."""
+        if not self.verify or outcome.result is None:
+            return [Check("lm_check", 0.5 if outcome.result is not None else 0.0, outcome.result is not None)]
+        key = (question, outcome.sql)
+        with self._recent_lock:
+            known = key in self._verified
+            p = self._verified.get(key)
+        if not known:
+            from workbench.sql.verifier import SQLVerifier, preview_of
+
+            if self._verifier is None:
+                self._verifier = SQLVerifier(self._lm)
+            try:
+                p = self._verifier.probability(question, self.writer.schema_for(question), outcome.sql,
+                                               preview_of(outcome.result.frame))
+            except Exception:  # a failed check is an unknown signal, not a failed answer
+                p = None
+            with self._recent_lock:
+                self._verified[key] = p
+                while len(self._verified) > RECENT:
+                    self._verified.popitem(last=False)
+        if p is None:
+            return [Check("lm_check", 0.5, True)]
+        note = "" if p >= 0.5 else f"the model doubts the query answers the question (P(yes) {p:.2f})"
+        return [Check("lm_check", round(p, 4), p >= 0.5, note)]
+
+    def _with_sort_columns(self, sql: str, frame: pd.DataFrame | None) -> tuple[str, pd.DataFrame | None]:
+        """The rows again with the columns the query sorts by, when it ranks without showing them
+        (``workbench.sql.ranking``); the same rows otherwise, or when the wider query fails or differs in length."""
+        from workbench.sql.ranking import with_order_columns
+
+        wider = with_order_columns(sql, self.db.dialect) if frame is not None else None
+        if wider is None or frame is None:
+            return "", frame
+        try:
+            shown = self.db.execute(wider, row_limit=self.options.row_limit, timeout_s=self.options.timeout_s).frame
+        except Exception:
+            return "", frame
+        return (wider, shown) if len(shown) == len(frame) else ("", frame)
+
+    def _remember(self, question: str, outcome: SQLOutcome) -> None:
+        with self._recent_lock:
+            self._recent[question] = outcome
+            self._recent.move_to_end(question)
+            while len(self._recent) > RECENT:
+                self._recent.popitem(last=False)
+
+    def _result(self, question: str, outcome: SQLOutcome, started: float) -> DataAnalysisResult:
+        from workbench.agents.charts import choose_chart
+        from workbench.sql.checks import sql_checks
+
+        checks = sql_checks(question, self.db, outcome) + self._lm_check(question, outcome)
         frame = outcome.result.frame if outcome.result is not None else None
+        shown_sql, frame = self._with_sort_columns(outcome.sql, frame)
+        generated = time.perf_counter()
         kind, figure = choose_chart(frame, title=question) if frame is not None else ("table", None)
         finished = time.perf_counter()
         truncated = outcome.result is not None and outcome.result.truncated
@@ -217,8 +327,9 @@ class DataAnalysisAgent:
             question=question, sql=outcome.sql, frame=frame, summary=summarise_frame(frame, truncated),
             chart_kind=kind, figure=figure, attempts=outcome.attempts,
             timings={"sql": generated - started, "chart": finished - generated, "total": finished - started},
-            tokens=outcome.tokens, cache_key=self.cache_key(question), error=outcome.error,
-            error_kind=outcome.error_kind, truncated=truncated, seconds=outcome.seconds,
+            tokens=dict(outcome.tokens), cache_key=self.cache_key(question), error=outcome.error,
+            error_kind=outcome.error_kind, truncated=truncated, seconds=outcome.seconds, checks=checks,
+            candidates=len(outcome.candidates), shown_sql=shown_sql,
         )
 
     def ask(self, question: str) -> DataAnalysisResult:

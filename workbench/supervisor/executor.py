@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from workbench.agents.base import AgentRegistry
+from workbench.agents.base import AgentRegistry, Retry
 from workbench.agents.result import AgentResult, as_agent_result, emit_result
 from workbench.resilience import CircuitBreaker, CircuitOpenError, call_with_retry
 from workbench.tracing import Trace
@@ -25,7 +25,7 @@ from workbench.tracing import Trace
 
 @dataclass(frozen=True)
 class AgentCall:
-    """One agent asked to do one sub-task."""
+    """One agent asked to do one sub-task (a ``Retry`` when an earlier result for it was scored low)."""
 
     agent: str
     task: Any
@@ -162,6 +162,9 @@ class StepExecutor:
             outcome.attempts += 1
             if not breaker.allow():
                 raise CircuitOpenError(f"{call.agent}'s circuit opened during the step")
+            if isinstance(call.task, Retry):
+                retry = getattr(agent, "retry", None)
+                return await (retry(call.task) if retry is not None else agent.execute(call.task.task))
             return await agent.execute(call.task)
 
         def on_retry(number: int, error: BaseException, wait_s: float) -> None:
