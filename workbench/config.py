@@ -64,8 +64,9 @@ class Settings:
         retrieval_ann: The approximate index kind: ``ivf`` or ``hnsw``.
         retrieval_fusion: How BM25 and dense rankings are fused: ``weighted``
             (min-max normalised scores) or ``rrf`` (reciprocal rank, k = 60).
-        supervisor_threshold: The judge's score in [0, 1] at which the
-            supervisor stops iterating and answers.
+        supervisor_threshold: The evaluator's probability in [0, 1] at which
+            the supervisor stops iterating and answers (0.5, chosen on visible
+            Spider by ``workbench optimize evaluator fit``).
         supervisor_max_iterations: Most plan → execute → evaluate rounds.
         agent_timeout_s: Limit of one attempt of one agent.
         step_timeout_s: Limit of one plan step (all its agents, retries included).
@@ -91,7 +92,7 @@ class Settings:
     retrieval_ann_threshold: int = 100_000
     retrieval_ann: str = "ivf"
     retrieval_fusion: str = "weighted"
-    supervisor_threshold: float = 0.6
+    supervisor_threshold: float = 0.5
     supervisor_max_iterations: int = 2
     agent_timeout_s: float = 180.0
     step_timeout_s: float = 400.0

@@ -23,7 +23,7 @@ def make(sessions) -> Supervisor:
     return Supervisor([FunctionAgent(sql, name="data_analysis", description="SQL"),
                        FunctionAgent(lambda t: f"notes on {t}", name="retrieval", description="notes")],
                       planner="router", judge=lambda q, r: Judgement(0.9, "fine", {"data_analysis": 0.9}, "rule"),
-                      writer=lambda q, e: "Africa has 52 countries.", sessions=sessions)
+                      writer=lambda q, e: "Africa has 52 countries and Asia 33.", sessions=sessions)
 
 
 def test_live_evidence_is_the_agents_own_result_and_plain_values_come_back_as_themselves(tmp_path):
@@ -32,7 +32,7 @@ def test_live_evidence_is_the_agents_own_result_and_plain_values_come_back_as_th
     assert result.evidence(by_agent["data_analysis"]).frame is FRAME
     assert result.evidence(by_agent["retrieval"]).startswith("notes on ")
     assert result.ok and result.score == 0.9 and result.agents == ["data_analysis", "retrieval"]
-    assert json.loads(json.dumps(result.to_dict()))["answer"] == "Africa has 52 countries."
+    assert json.loads(json.dumps(result.to_dict()))["answer"] == "Africa has 52 countries and Asia 33."
     assert "score=0.90" in repr(result)
 
 

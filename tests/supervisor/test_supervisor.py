@@ -203,7 +203,7 @@ def test_run_works_inside_a_running_event_loop_as_in_jupyter():
 def test_the_result_shows_answer_evidence_scores_and_timings_in_a_notebook():
     result = make([sleeper("a"), sleeper("b")]).run("q")
     page = result._repr_html_()
-    assert "Answer to" in page and "a found: q" in page and "Judgement" in page and " ms, 1 attempt" in page
+    assert "Answer to" in page and "a found: q" in page and "Evaluation" in page and " ms, 1 attempt" in page
     frame = result.trace.to_dataframe()
     assert {"seq", "kind", "name", "elapsed_ms", "node"} <= set(frame.columns)
     assert frame["kind"].iloc[0] == "run_start" and "score=1.00" in repr(result)
@@ -299,7 +299,7 @@ def test_a_recorded_lm_plans_judges_and_writes_and_every_call_is_traced():
         chat_answer(score="0.8", feedback="Complete.", agent_scores="currency: 0.8"),
         chat_answer(answer="100 USD is 92 EUR [currency]."),
     ], prompt_tokens=123)
-    sup = workbench.Supervisor([sleeper("a")], lm=lm, sessions=":memory:")
+    sup = workbench.Supervisor([sleeper("a")], lm=lm, judge="lm", sessions=":memory:")
 
     @workbench.agent(description="Converts an amount between currencies at today's rate.")
     def currency(task: str) -> str:

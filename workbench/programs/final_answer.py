@@ -6,12 +6,14 @@ from typing import Any
 
 import dspy
 
-VERSION = "answer-v1"
+VERSION = "answer-v2"
 
 
 class WriteAnswer(dspy.Signature):
-    """Answer the question using only the evidence. Cite retrieved sources by their numbers, like [1], and
-    say when a figure comes from the SQL result. If the evidence does not answer the question, say so."""
+    """Answer the question using only the evidence. When the SQL result is a short list, name every row with
+    its figures, as written in the result. Use only numbers and names that appear in the evidence; do not
+    compute new ones. Cite retrieved sources by their numbers, like [1]. If the evidence does not answer the
+    question, say so."""
 
     question: str = dspy.InputField()
     evidence: str = dspy.InputField(desc="SQL results and numbered sources gathered by the agents")

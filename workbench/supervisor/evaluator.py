@@ -1,8 +1,9 @@
 """Judging what the agents returned: a score in [0, 1] for each agent and the whole, with feedback.
 
-``LMJudge`` asks the DSPy judge (``workbench.programs.judge``) once per
-iteration. Two cases need no LM: an agent that failed scores 0 (its error is
-the feedback), and when every agent failed the whole scores 0 with the errors
+The supervisor's default evaluator is ``workbench.supervisor.grounded.GroundedEvaluator``: a
+probability from checks that need no LM. ``LMJudge``, kept as a switch (``Supervisor(judge="lm")``),
+asks the DSPy judge (``workbench.programs.judge``) once per iteration. Two cases need no LM: an
+agent that failed scores 0 (its error is the feedback), and when every agent failed the whole scores 0 with the errors
 as feedback, so the next iteration can route around them. ``Judgement.source``
 says which happened.
 """
@@ -21,13 +22,16 @@ if TYPE_CHECKING:
 
 @dataclass
 class Judgement:
-    """A score in [0, 1] for the whole evidence and for each agent, feedback, and who judged (``lm``/``rule``)."""
+    """A score in [0, 1] for the whole evidence and for each agent, feedback, who judged (``grounded``, ``lm``,
+    ``rule``), the LM tokens spent, and the checks behind a grounded score (agent → ``{name, value, passed,
+    note}`` dicts)."""
 
     score: float
     feedback: str
     agent_scores: dict[str, float] = field(default_factory=dict)
     source: str = "lm"
     tokens: dict[str, int] = field(default_factory=dict)
+    checks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """The judgement as plain values (for the checkpointed state)."""

@@ -11,6 +11,16 @@ Components are plain callables, so each can be an LM program or a rule:
 ``planner(question, registry, feedback, iteration) -> Plan``,
 ``judge(question, records) -> Judgement`` and ``writer(question, evidence) -> str``.
 Blocking callables run in a worker thread; coroutine functions are awaited.
+
+Iteration keeps the best: each record is stamped with the evaluator's score
+for it; a call repeated in a later iteration goes to its agent as a
+``Retry`` carrying the feedback and the failed checks (an agent with a
+``retry`` method changes strategy on them), and the answer rests on the
+best-scored usable record of each call, so a later iteration never replaces
+a better answer with a worse one. The written answer is checked against the
+evidence (``workbench.supervisor.faithfulness``): an unfaithful or incomplete
+draft is rewritten once with the findings, and otherwise replaced by an
+answer templated from the result rows.
 """
 
 from __future__ import annotations
@@ -18,11 +28,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from workbench.agents.base import AgentRegistry
+from workbench.agents.base import AgentRegistry, Retry
 from workbench.supervisor.evaluator import Judgement
 from workbench.supervisor.evidence import join_evidence
 from workbench.supervisor.executor import AgentCall, StepExecutor, select_agents
@@ -88,13 +99,33 @@ class Nodes:
         return node
 
     async def plan(self, state: SessionState, trace: Trace) -> dict[str, Any]:
-        """Ask the planner for steps (with the judge's feedback after the first iteration)."""
+        """Ask the planner for steps (with the judge's feedback after the first iteration); a call that repeats
+        one scored below the threshold becomes a retry carrying that record's failed checks."""
         iteration = state.get("iteration", 0)
         plan = await call_component(self.planner, state["question"], self.registry, state.get("feedback", ""),
                                     iteration)
         steps = [[{"agent": c.agent, "task": str(c.task)} for c in step] for step in plan.steps]
+        previous = list(state.get("results", {}).values())
+        for step in steps:
+            for call in step:
+                retry = self._retry_of(call, previous)
+                if retry:
+                    call["retry"] = retry
         trace.emit("decision", "plan", iteration=iteration, source=plan.source, steps=steps, note=plan.note)
         return {"plan": steps, "plan_source": plan.source, "plan_note": plan.note, "step": 0, "selected": []}
+
+    def _retry_of(self, call: dict[str, Any], previous: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """The retry details for a planned call when an earlier usable record of it scored below the threshold."""
+        earlier = [r for r in previous if r["agent"] == call["agent"] and r["task"] == call["task"] and r["ok"]]
+        if not earlier:
+            return None
+        best = max(earlier, key=lambda r: (r.get("score", 0.0), r["iteration"]))
+        if best.get("score", 0.0) >= self.threshold:
+            return None
+        checks = (best.get("payload") or {}).get("checks") or []
+        failed = [c["name"] for c in checks if not c["passed"]]
+        notes = "; ".join(c["note"] for c in checks if not c["passed"] and c["note"])
+        return {"feedback": notes, "failed": failed, "attempt": len(earlier)}
 
     async def select(self, state: SessionState, trace: Trace) -> dict[str, Any]:
         """Choose the agents of the next step: healthy, circuit closed, or a stand-in; record the skipped."""
@@ -103,14 +134,20 @@ class Nodes:
         chosen, skipped = select_agents(calls, self.registry, self.executor.breakers_for(calls), trace)
         keys = _unique_keys([o.agent for o in skipped] + [c.agent for c in chosen], iteration, step)
         records = {key: outcome_record(o, iteration, step) for key, o in zip(keys, skipped, strict=False)}
-        selected = [{"agent": c.agent, "task": c.task, "substituted_for": c.substituted_for, "key": key}
+        retries = {(c["agent"], c["task"]): c["retry"] for c in state["plan"][step] if c.get("retry")}
+        selected = [{"agent": c.agent, "task": c.task, "substituted_for": c.substituted_for, "key": key,
+                     **({"retry": retries[(c.agent, c.task)]} if (c.agent, c.task) in retries else {})}
                     for key, c in zip(keys[len(skipped):], chosen, strict=True)]
         return {"selected": selected, "step": step + 1, "results": records,
                 "errors": [r["error"] for r in records.values()]}
 
     async def execute(self, payload: dict[str, Any], trace: Trace) -> dict[str, Any]:
         """Run one selected call (each call of a step is its own task, so a finished one is checkpointed)."""
-        call = AgentCall(payload["agent"], payload["task"], payload.get("substituted_for", ""))
+        task: Any = payload["task"]
+        if payload.get("retry") and not payload.get("substituted_for"):
+            retry = payload["retry"]
+            task = Retry(task, retry["feedback"], tuple(retry["failed"]), retry["attempt"])
+        call = AgentCall(payload["agent"], task, payload.get("substituted_for", ""))
         outcome = await self.executor.run_call(call, trace)
         key = payload["key"]
         RUN.get().live[key] = outcome.result
@@ -128,10 +165,13 @@ class Nodes:
         except Exception as exc:  # a broken judge must not lose the agents' work
             judgement = Judgement(0.0, f"The judge failed ({type(exc).__name__}: {exc}).", source="error")
             errors.append(f"judge: {type(exc).__name__}: {exc}")
+        failed = {agent: [c["name"] for c in checks if not c["passed"]] for agent, checks in judgement.checks.items()}
         trace.emit("decision", "evaluate", iteration=iteration, score=judgement.score,
                    agent_scores=judgement.agent_scores, feedback=judgement.feedback, source=judgement.source,
-                   threshold=self.threshold)
-        return {"scores": [{"iteration": iteration, **judgement.as_dict()}], "errors": errors}
+                   threshold=self.threshold, failed_checks=failed)
+        scored = {key: {**record, "score": judgement.agent_scores.get(record["agent"], judgement.score)}
+                  for key, record in state.get("results", {}).items() if record["iteration"] == iteration}
+        return {"scores": [{"iteration": iteration, **judgement.as_dict()}], "errors": errors, "results": scored}
 
     async def iterate(self, state: SessionState, trace: Trace) -> dict[str, Any]:
         """Start another iteration, carrying the judge's feedback to the planner."""
@@ -141,18 +181,57 @@ class Nodes:
         return {"iteration": state.get("iteration", 0) + 1, "feedback": last["feedback"]}
 
     async def answer(self, state: SessionState, trace: Trace) -> dict[str, Any]:
-        """Write the final answer from the evidence; without usable evidence, say so instead of asking the LM."""
+        """Write the final answer from the best-scored evidence and check it against that evidence; without
+        usable evidence, say so instead of asking the LM."""
         records = evidence_records(state)
+        keys = [key for key, r in state.get("results", {}).items() if any(r is x for x in records)]
         if not any(r["ok"] for r in records):
             errors = "; ".join(f"{r['agent']}: {r['error']}" for r in records) or "no agent was called"
-            return {"answer": f"No answer: no agent returned usable evidence ({errors})."}
+            return {"answer": f"No answer: no agent returned usable evidence ({errors}).", "answer_keys": keys}
+        question, evidence = state["question"], join_evidence([r["evidence"] for r in records])
+        answer_score = _answer_score(state, records)
         try:
-            text = await call_component(self.writer, state["question"],
-                                        join_evidence([r["evidence"] for r in records]))
+            text = await call_component(self.writer, question, evidence)
+            text, report = await self._checked(question, evidence, records, text, trace)
         except Exception as exc:  # keep the evidence even when the writer fails
             message = f"The answer could not be written ({type(exc).__name__}: {exc}); the evidence is kept."
-            return {"answer": message, "errors": [f"answer: {type(exc).__name__}: {exc}"]}
-        return {"answer": text}
+            return {"answer": message, "errors": [f"answer: {type(exc).__name__}: {exc}"], "answer_keys": keys}
+        return {"answer": text, "answer_keys": keys, "faithfulness": report,
+                **({"answer_score": round(answer_score, 4)} if answer_score is not None else {})}
+
+    async def _checked(self, question: str, evidence: str, records: list[dict[str, Any]], draft: str,
+                       trace: Trace) -> tuple[str, dict[str, Any]]:
+        """The draft if the checker finds it faithful and complete; else one rewrite with the findings; else the
+        answer templated from the rows. Returns the text and what the checker found."""
+        from workbench.supervisor.faithfulness import (
+            check_answer,
+            supported_sentences,
+            table_from_record,
+            template_answer,
+        )
+
+        tables = [t for t in (table_from_record(r.get("payload") or {}) for r in records if r["ok"]) if t]
+        report = check_answer(draft, evidence, question, tables=tables)
+        how, text = "draft", draft
+        if not report.ok:
+            trace.emit("decision", "faithfulness", how="rewrite", unsupported=list(report.unsupported),
+                       missing=list(report.missing))
+            notes = (f"\n\n## Checker\nA draft answer was: {draft}\nProblem: {report.feedback()} Write the answer "
+                     "again, naming every row of the result and using only numbers and names from the evidence.")
+            rewrite = await call_component(self.writer, question, evidence + notes)
+            second = check_answer(rewrite, evidence, question, tables=tables)
+            if second.ok:
+                how, text, report = "rewrite", rewrite, second
+            elif tables:  # the rows written out, and what the draft said about the rest that holds up
+                rest = supported_sentences(rewrite, evidence, question, tables=tables)
+                how, text = "template", " ".join([*(template_answer(question, t) for t in tables), *rest])
+                report = check_answer(text, evidence, question, tables=tables)
+            else:
+                how, text, report = "rewrite", rewrite, second
+        found: dict[str, Any] = {"how": how, "faithful": report.faithful, "complete": report.complete,
+                 "unsupported": list(report.unsupported), "missing": list(report.missing), "checked": report.checked}
+        trace.emit("decision", "faithfulness", **found)
+        return text, found
 
     # routing ------------------------------------------------------------------------------------------------
 
@@ -178,15 +257,34 @@ class Nodes:
 
 
 def evidence_records(state: SessionState) -> list[dict[str, Any]]:
-    """What the answer rests on: the latest usable record of every (agent, task), then this iteration's failures."""
+    """What the answer rests on: the best-scored usable record of every (agent, task) (the later one on a tie,
+    and the latest when none is scored), then this iteration's failures."""
     iteration = state.get("iteration", 0)
     records = list(state.get("results", {}).values())
     usable: dict[tuple[str, str], dict[str, Any]] = {}
     for record in records:
-        if record["ok"]:
-            usable[(record["agent"], record["task"])] = record
+        if not record["ok"]:
+            continue
+        key = (record["agent"], record["task"])
+        if key not in usable or record.get("score", 0.0) >= usable[key].get("score", 0.0):
+            usable[key] = record
     failed = [r for r in records if not r["ok"] and r["iteration"] == iteration]
     return [*usable.values(), *failed]
+
+
+def _answer_score(state: SessionState, records: list[dict[str, Any]]) -> float | None:
+    """The evaluator's score for the evidence the answer rests on: that iteration's whole score when it all comes
+    from one iteration, else the product of the records' scores (``None`` when nothing was scored)."""
+    usable = [r for r in records if r["ok"] and "score" in r]
+    if not usable:
+        return None
+    iterations = {r["iteration"] for r in usable}
+    if len(iterations) == 1:
+        (iteration,) = iterations
+        whole = [s["score"] for s in state.get("scores", []) if s["iteration"] == iteration]
+        if whole:
+            return float(whole[-1])
+    return math.prod(r["score"] for r in usable)
 
 
 def _unique_keys(agents: list[str], iteration: int, step: int) -> list[str]:

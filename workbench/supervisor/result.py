@@ -40,11 +40,23 @@ class RunResult:
     elapsed_s: float
     finished: bool = True
     live: dict[str, Any] = field(default_factory=dict, repr=False)
+    answer_keys: list[str] = field(default_factory=list)
+    answer_score: float | None = None
+    faithfulness: dict[str, Any] = field(default_factory=dict)
 
     @property
     def score(self) -> float | None:
-        """The judge's last score in [0, 1] (``None`` before any evaluation)."""
+        """The evaluator's probability that the answer's evidence is right: of the records the answer rests on
+        when they were scored, else the last judgement's score (``None`` before any evaluation)."""
+        if self.answer_score is not None:
+            return self.answer_score
         return self.scores[-1]["score"] if self.scores else None
+
+    @property
+    def failed_checks(self) -> dict[str, list[str]]:
+        """Per record key the answer rests on, the checks that failed (empty lists for clean records)."""
+        return {key: [c["name"] for c in (self.records[key].get("payload") or {}).get("checks") or []
+                      if not c["passed"]] for key in self.answer_keys if key in self.records}
 
     @property
     def ok(self) -> bool:
@@ -79,7 +91,7 @@ class RunResult:
                 "score": self.score, "iterations": self.iterations, "plan": self.plan,
                 "plan_source": self.plan_source, "plan_note": self.plan_note, "scores": self.scores,
                 "records": self.records, "errors": self.errors, "elapsed_s": self.elapsed_s,
-                "finished": self.finished}
+                "finished": self.finished, "answer_keys": self.answer_keys, "faithfulness": self.faithfulness}
 
     def __repr__(self) -> str:
         score = "-" if self.score is None else f"{self.score:.2f}"
@@ -90,20 +102,33 @@ class RunResult:
     def _parts(self) -> list[Any]:
         """What the notebook shows, in order: HTML snippets and plotly figures."""
         score = "-" if self.score is None else f"{self.score:.2f}"
+        checked = ""
+        if self.faithfulness:
+            f = self.faithfulness
+            verdict = "faithful to the evidence" if f.get("faithful") and f.get("complete") else "checked"
+            how = {"draft": "", "rewrite": ", rewritten once", "template": ", written from the rows"}.get(f["how"], "")
+            checked = f" · answer {verdict}{how}"
         parts: list[Any] = [
             f"<h3>{html.escape(self.question)}</h3>",
             f"<p style='font-size:1.1em'>{html.escape(self.answer or '(no answer yet)')}</p>",
-            f"<p><small>session <code>{html.escape(self.session_id)}</code> · score {score} · "
-            f"{self.iterations} iteration(s) · plan by {html.escape(self.plan_source)} · "
+            f"<p><small>session <code>{html.escape(self.session_id)}</code> · probability right {score} · "
+            f"{self.iterations} iteration(s) · plan by {html.escape(self.plan_source)}{checked} · "
             f"{self.elapsed_s:.1f} s{'' if self.finished else ' · <b>unfinished</b>'}</small></p>"]
-        for key, record in self.records.items():
-            parts.extend(self._record_parts(key, record))
+        resting = [k for k in self.answer_keys if k in self.records] or list(self.records)
+        for key in resting:
+            parts.extend(self._record_parts(key, self.records[key]))
+        others = [k for k in self.records if k not in resting]
+        if others:
+            parts.append("<h4>Other attempts (not used by the answer)</h4>")
+            for key in others:
+                parts.extend(self._record_parts(key, self.records[key]))
         if self.scores:
             rows = "".join(f"<tr><td>{s['iteration']}</td><td>{s['score']:.2f}</td>"
                            f"<td>{html.escape(', '.join(f'{a} {v:.2f}' for a, v in s['agent_scores'].items()))}</td>"
+                           f"<td>{html.escape(_failed(s))}</td>"
                            f"<td>{html.escape(s['feedback'])}</td><td>{s['source']}</td></tr>" for s in self.scores)
-            parts.append("<h4>Judgement</h4><table><tr><th>iteration</th><th>score</th><th>per agent</th>"
-                         f"<th>feedback</th><th>by</th></tr>{rows}</table>")
+            parts.append("<h4>Evaluation</h4><table><tr><th>iteration</th><th>probability right</th>"
+                         f"<th>per agent</th><th>failed checks</th><th>feedback</th><th>by</th></tr>{rows}</table>")
         if self.errors:
             items = "".join(f"<li>{html.escape(e)}</li>" for e in self.errors)
             parts.append(f"<h4 style='color:#b00'>Errors</h4><ul>{items}</ul>")
@@ -135,3 +160,10 @@ class RunResult:
         if live is not None:
             return [head, live]
         return [head, *record_parts(record.get("payload") or {}, title=record["task"])]
+
+
+def _failed(score: dict[str, Any]) -> str:
+    """The failed checks of one judgement, ``agent: check, check``; empty when none failed or none were run."""
+    failed = {agent: [c["name"] for c in checks if not c["passed"]] for agent, checks in
+              (score.get("checks") or {}).items()}
+    return "; ".join(f"{agent}: {', '.join(names)}" for agent, names in failed.items() if names)

@@ -31,8 +31,10 @@ class SessionState(TypedDict, total=False):
     ``plan`` holds steps of calls (``{"agent", "task"}``); ``step`` is the index of the next step to run and
     ``selected`` the calls the selector chose for it (with ``substituted_for`` when a stand-in was used).
     ``results`` maps ``i<iteration>.s<step>.<agent>`` (``#2`` for a second call to one agent in a step) to an
-    ``outcome_record``. ``scores`` has one judgement per
-    iteration. ``events`` are the trace events (``TraceEvent.as_dict``) of the finished nodes, in order.
+    ``outcome_record``, stamped with the evaluator's ``score`` once evaluated. ``scores`` has one judgement per
+    iteration. ``answer_keys`` name the records the answer rests on (the best-scored of each call),
+    ``answer_score`` is their combined probability and ``faithfulness`` what the answer checker found.
+    ``events`` are the trace events (``TraceEvent.as_dict``) of the finished nodes, in order.
     """
 
     question: str
@@ -47,6 +49,9 @@ class SessionState(TypedDict, total=False):
     scores: Annotated[list[dict[str, Any]], operator.add]
     feedback: str
     answer: str
+    answer_keys: list[str]
+    answer_score: float
+    faithfulness: dict[str, Any]
     errors: Annotated[list[str], operator.add]
     events: Annotated[list[dict[str, Any]], operator.add]
 

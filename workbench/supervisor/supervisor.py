@@ -57,7 +57,8 @@ class Supervisor:
             setting. Loaded on first use, and only when a component needs it.
         planner: ``"lm"`` (default), ``"router"`` (deterministic, no LM), or a callable
             ``(question, registry, feedback, iteration) -> Plan``.
-        judge: A callable ``(question, records) -> Judgement``; default the LM judge.
+        judge: ``"grounded"`` (default: the probability that each answer is right, from checks; no LM),
+            ``"lm"`` (the DSPy judge on ``lm``), or a callable ``(question, records) -> Judgement``.
         writer: A callable ``(question, evidence) -> str``; default the LM answer writer.
         sessions: Where sessions are checkpointed: a SQLite path, ``":memory:"``, or a LangGraph checkpointer;
             default ``Settings.sessions_path``.
@@ -68,7 +69,7 @@ class Supervisor:
     """
 
     def __init__(self, agents: AgentRegistry | Iterable[Agent], *, lm: dspy.BaseLM | str | None = None,
-                 planner: str | Planner = "lm", judge: Judge | None = None, writer: Writer | None = None,
+                 planner: str | Planner = "lm", judge: str | Judge = "grounded", writer: Writer | None = None,
                  sessions: str | Path | Any | None = None, settings: Settings | None = None,
                  threshold: float | None = None, max_iterations: int | None = None,
                  agent_timeout_s: float | None = None, step_timeout_s: float | None = None, attempts: int = 2,
@@ -86,7 +87,7 @@ class Supervisor:
                                      step_timeout_s=step_timeout_s or s.step_timeout_s, attempts=attempts,
                                      failure_threshold=failure_threshold, reset_after_s=reset_after_s)
         self.nodes = Nodes(self.registry, self.executor, planner=self._planner(planner),
-                           judge=judge or self._lm_component("judge"), writer=writer or self._lm_component("writer"),
+                           judge=self._judge(judge), writer=writer or self._lm_component("writer"),
                            threshold=s.supervisor_threshold if threshold is None else threshold,
                            max_iterations=max_iterations or s.supervisor_max_iterations)
         self.checkpointer = self._checkpointer(sessions)
@@ -246,7 +247,8 @@ class Supervisor:
         if self._loaded_lm is None:
             from workbench.lm import resolve_lm
 
-            self._loaded_lm = resolve_lm(self._lm, settings=self.settings)
+            # its own slot: the writer's prompts do not evict the agents' schema prefix from the model's cache
+            self._loaded_lm = resolve_lm(self._lm, settings=self.settings, slot="supervisor")
         return self._loaded_lm
 
     def _planner(self, planner: str | Planner) -> Planner:
@@ -259,6 +261,17 @@ class Supervisor:
         if callable(planner):
             return planner
         raise ValueError(f"planner must be 'lm', 'router' or a callable, got {planner!r}")
+
+    def _judge(self, judge: str | Judge) -> Judge:
+        if judge == "grounded":
+            from workbench.supervisor.grounded import GroundedEvaluator
+
+            return GroundedEvaluator()
+        if judge == "lm":
+            return self._lm_component("judge")
+        if callable(judge):
+            return judge
+        raise ValueError(f"judge must be 'grounded', 'lm' or a callable, got {judge!r}")
 
     def _lm_component(self, kind: str) -> Any:
         from workbench.supervisor.evaluator import LMJudge
@@ -311,7 +324,8 @@ def _result(values: dict[str, Any], session_id: str, trace: Trace, live: dict[st
                      plan=list(values.get("plan") or []), plan_source=values.get("plan_source", ""),
                      plan_note=values.get("plan_note", ""), iterations=values.get("iteration", 0) + 1,
                      errors=list(values.get("errors") or []), trace=trace, elapsed_s=round(elapsed_s, 4),
-                     finished=finished, live=dict(live))
+                     finished=finished, live=dict(live), answer_keys=list(values.get("answer_keys") or []),
+                     answer_score=values.get("answer_score"), faithfulness=dict(values.get("faithfulness") or {}))
 
 
 def run_sync(coro: Any) -> Any:
