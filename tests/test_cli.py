@@ -107,3 +107,15 @@ def test_an_unknown_reranker_exits_2_naming_it_and_the_choices(tmp_path, capsys)
                        str(tmp_path / "queries.jsonl"), "--method", "hybrid+rerank", "--rerank", "bogus",
                        "--out", str(tmp_path / "out"), "--no-log", "--no-index-cache")
     assert status == 2 and "'bogus'" in one_line_error(err) and "cross-encoder" in err
+
+
+def test_eval_supervisor_without_a_database_folder_exits_2_naming_the_fix(tmp_path, capsys):
+    status, err = main(capsys, "eval", "supervisor", "--questions", str(tmp_path / "q.json"), "--out",
+                       str(tmp_path / "out"), "--no-log")
+    assert status == 2 and "--db-dir" in one_line_error(err)
+
+
+def test_fitting_the_evaluator_on_a_missing_signals_file_exits_2_naming_it(tmp_path, capsys):
+    status, err = main(capsys, "optimize", "evaluator", "fit", "--signals", str(tmp_path / "signals.jsonl"),
+                       "--model", str(tmp_path / "m.json"), "--no-log")
+    assert status == 2 and "signals.jsonl" in one_line_error(err)

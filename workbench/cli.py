@@ -78,8 +78,34 @@ def _parser() -> argparse.ArgumentParser:
     jdg.add_argument("--out", required=True, help="output folder for results.jsonl and summary.json")
     jdg.add_argument("--lm", help="model (default: WORKBENCH_LM)")
     jdg.add_argument("--limit", type=int, help="judge only the first N pairs")
+    jdg.add_argument("--method", default="balanced", choices=["balanced", "generate", "both"],
+                     help="balanced: both orders from first-token probabilities, averaged (local models); "
+                          "generate: the DSPy pairwise program's answer in each order; both: each, side by side "
+                          "(in OUT/<method>/)")
     jdg.add_argument("--no-cache", action="store_true", help="turn DSPy's response cache off")
     jdg.add_argument("--no-log", action="store_true", help="do not log to MLflow")
+
+    es = ev_sub.add_parser("supervisor", help="the whole supervisor end to end: EX of the SQL the answer rests on, "
+                           "with and without iteration, faithfulness, evaluator AUC, LM calls, seconds")
+    es.add_argument("--questions", help="Spider-format questions (JSON list of {db_id, question, query})")
+    es.add_argument("--db-dir", help="folder holding <db_id>/<db_id>.sqlite")
+    es.add_argument("--corpus", help="BEIR corpus.jsonl (or its folder), for retrieval questions")
+    es.add_argument("--queries", help="BEIR queries.jsonl")
+    es.add_argument("--qrels", help="BEIR qrels TSV")
+    es.add_argument("--lm", help="model (default: WORKBENCH_LM)")
+    es.add_argument("--planner", default="router", choices=["router", "lm"],
+                    help="router (default: no LM call to plan one agent) or the LM planner")
+    es.add_argument("--judge", default="grounded", choices=["grounded", "lm"], help="the evaluator")
+    es.add_argument("--threshold", type=float, help="iterate below this probability (default: the setting)")
+    es.add_argument("--max-iterations", type=int, help="most iterations (default: the setting)")
+    es.add_argument("--limit", type=int, help="evaluate only the first N questions (after --seed's shuffle)")
+    es.add_argument("--seed", type=int, help="shuffle the questions with this seed first")
+    es.add_argument("--held-out-seed", type=int,
+                    help="keep only the databases 'workbench optimize evaluator' held out with this seed")
+    es.add_argument("--out", required=True, help="output folder for results.jsonl and summary.json")
+    es.add_argument("--no-cache", action="store_true",
+                    help="turn DSPy's response cache off, so every answer is generated and timings are real")
+    es.add_argument("--no-log", action="store_true", help="do not log to MLflow")
 
     ret = ev_sub.add_parser("retrieval", help="nDCG@10, Recall@100, MRR@10 and latency on BEIR-format files")
     ret.add_argument("--corpus", required=True, help="BEIR corpus.jsonl")
@@ -123,6 +149,23 @@ def _parser() -> argparse.ArgumentParser:
         parser_.add_argument("--seed", type=int, default=0, help="seed of the split and the search")
         parser_.add_argument("--out", required=True, help="output folder (splits, evaluations, summary.json)")
         parser_.add_argument("--no-log", action="store_true", help="do not log the evaluations to MLflow")
+
+    oe = opt_sub.add_parser("evaluator", help="fit the grounded evaluator's model: collect the checks of SQL "
+                            "candidates on Spider-format data, then fit on some databases and measure on others")
+    oe_sub = oe.add_subparsers(dest="stage", required=True, metavar="STAGE")
+    oec = oe_sub.add_parser("collect", help="run the text2sql pipeline with several candidates; write signals.jsonl")
+    oec.add_argument("--questions", required=True, nargs="+", help="Spider-format question files")
+    oec.add_argument("--db-dir", required=True, help="folder holding <db_id>/<db_id>.sqlite")
+    oec.add_argument("--candidates", type=int, default=4, help="SQL candidates per question (greedy + sampled)")
+    oec.add_argument("--split-seed", type=int, default=0,
+                     help="collect only on the databases this seed does not hold out (-1: every database)")
+    oec.add_argument("--limit", type=int, help="only the first N questions")
+    oec.add_argument("--lm", help="model (default: WORKBENCH_LM)")
+    oec.add_argument("--out", required=True, help="output folder for signals.jsonl (an interrupted run resumes)")
+    oef = oe_sub.add_parser("fit", help="cross-validate by database, then fit on all and save the model")
+    oef.add_argument("--signals", required=True, help="signals.jsonl from the collect stage")
+    oef.add_argument("--model", help="where to save (default: workbench/supervisor/evaluator_model.json)")
+    oef.add_argument("--no-log", action="store_true", help="do not log to MLflow")
 
     exp = sub.add_parser("experiment", help="run a YAML grid of evaluations as nested MLflow runs; compare them")
     exp_sub = exp.add_subparsers(dest="experiment", required=True, metavar="ACTION")
@@ -251,12 +294,30 @@ def _eval(args: argparse.Namespace) -> int:
     if args.eval == "judge":
         from workbench.evaluation.judge_eval import evaluate_judge
 
-        j = evaluate_judge(args.pairs, args.out, lm=args.lm, limit=args.limit, cache=not args.no_cache,
-                           log=not args.no_log)
-        print(f"accuracy {j.accuracy:.3f} over {j.verdicts} verdicts ({j.n} pairs, both orders; chance 0.5); "
-              f"consistency {j.consistency:.3f}; both orders right {j.both_correct:.3f}; first position picked "
-              f"{j.first_position_rate}; unparsed {j.unparsed}")
-        print(f"seconds per verdict p50 {j.seconds_p50}, p95 {j.seconds_p95}; wrote {args.out}/summary.json")
+        methods = ["balanced", "generate"] if args.method == "both" else [args.method]
+        for method in methods:
+            out = Path(args.out) / method if len(methods) > 1 else Path(args.out)
+            j = evaluate_judge(args.pairs, out, lm=args.lm, limit=args.limit, cache=not args.no_cache,
+                               log=not args.no_log, method=method)
+            raw = (f"; one order alone: consistency {j.raw_consistency:.3f}, first position picked "
+                   f"{j.raw_first_position_rate:.3f}" if j.raw_consistency is not None else "")
+            print(f"{method}: accuracy {j.accuracy:.3f} over {j.verdicts} verdicts ({j.n} pairs, both orders; chance "
+                  f"0.5); consistency {j.consistency:.3f}; both orders right {j.both_correct:.3f}; first position "
+                  f"picked {j.first_position_rate}; unparsed {j.unparsed}{raw}")
+            print(f"  seconds per verdict p50 {j.seconds_p50}, p95 {j.seconds_p95}; wrote {out}/summary.json")
+        return 0
+    if args.eval == "supervisor":
+        from workbench.evaluation.supervisor_eval import evaluate_supervisor
+
+        e = evaluate_supervisor(args.out, questions=args.questions, db_dir=args.db_dir, corpus=args.corpus,
+                                queries=args.queries, qrels=args.qrels, lm=args.lm, planner=args.planner,
+                                judge=args.judge, threshold=args.threshold, max_iterations=args.max_iterations,
+                                limit=args.limit, seed=args.seed, held_out_seed=args.held_out_seed,
+                                cache=not args.no_cache, log=not args.no_log)
+        print(f"{e.n} questions: EX {e.ex} (first iteration {e.ex_first_iteration}); faithful {e.faithful_rate}, "
+              f"complete {e.complete_rate}; evaluator AUC {e.evaluator_auc}, Brier {e.evaluator_brier}")
+        print(f"iterations {e.iterations_mean}, LM calls {e.lm_calls_mean} per question; seconds p50 "
+              f"{e.seconds_p50}, p95 {e.seconds_p95}; answers {e.written}; wrote {args.out}/summary.json")
         return 0
     if args.eval == "linking":
         from workbench.evaluation.linking_eval import evaluate_linking
@@ -284,6 +345,21 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _optimize_evaluator(args: argparse.Namespace) -> int:
+    from workbench.optimize.evaluator import DEFAULT_MODEL, collect_signals, fit_evaluator
+
+    if args.stage == "collect":
+        path = collect_signals(args.questions, args.db_dir, args.out, lm=args.lm, candidates=args.candidates,
+                               limit=args.limit, split_seed=None if args.split_seed < 0 else args.split_seed)
+        print(f"wrote {path}; next: workbench optimize evaluator fit --signals {path}")
+        return 0
+    f = fit_evaluator(args.signals, out_model=args.model or DEFAULT_MODEL, log=not args.no_log)
+    print(f"cross-validated by database on {f['n']} questions: AUC {f['evaluator_auc']}, Brier "
+          f"{f['evaluator_brier']}; threshold {f['threshold']} (EX {f['ex_first']} -> {f['ex_threshold']} with "
+          f"retries on {f['retry_rate']} of questions); saved {f['model']}")
+    return 0
+
+
 def _experiment(args: argparse.Namespace) -> int:
     from workbench.experiments import compare_experiment, run_experiment
 
@@ -305,6 +381,8 @@ def _experiment(args: argparse.Namespace) -> int:
 
 
 def _optimize(args: argparse.Namespace) -> int:
+    if args.optimize == "evaluator":
+        return _optimize_evaluator(args)
     common = {"optimizer": args.optimizer, "lm": args.lm, "budget": args.budget, "demos": args.demos,
               "reflection_lm": args.reflection_lm,
               "candidates": args.candidates, "seed": args.seed, "log": not args.no_log}

@@ -54,3 +54,22 @@ def test_unparsable_verdicts_count_as_wrong(tmp_path):
     lm, _ = recorded_lm(chat_answer(better="Both are fine."))
     summary = evaluate_judge([Pair("q", "a", "b", 1)], tmp_path, lm=lm, log=False, progress=False)
     assert summary["accuracy"] == 0.0 and summary["unparsed"] == 2 and summary["first_position_rate"] is None
+
+
+def test_the_balanced_judge_agrees_with_itself_in_both_orders_even_when_the_model_prefers_a_position(tmp_path):
+    import numpy as np
+
+    def logits(one: float) -> np.ndarray:
+        scores = np.zeros(256, dtype=np.float32)
+        scores[49] = one  # "1"; "2" (byte 50) stays at 0
+        return scores
+
+    # Every prompt gets "1" by +2 (a strong first-position habit); content nudges by ±1 toward the labelled output.
+    pairs = load_pairs(LLMBAR)[:2]
+    nudges = [x for p in pairs for x in ((1.0, -1.0) if p.label == 1 else (-1.0, 1.0))]
+    lm, llama = recorded_lm("1", logits=[logits(2.0 + n) for n in nudges])
+    summary = evaluate_judge(pairs, tmp_path, lm=lm, log=False, progress=False, method="balanced")
+    assert summary.accuracy == 1.0 and summary.consistency == 1.0 and summary.first_position_rate == 0.5
+    assert summary.raw_consistency == 0.0 and summary.raw_first_position_rate == 1.0  # one order alone: all "1"
+    assert summary.position_bias == pytest.approx(2.0) and summary.unparsed == 0 and len(llama.calls) == 4
+    assert summary.method == "balanced" and json.loads((tmp_path / "summary.json").read_text())["method"] == "balanced"

@@ -11,6 +11,14 @@ judged twice, once in each order, which cancels a preference for a position:
 * ``first_position_rate``: share of verdicts picking whichever output was
   shown first (0.5 is unbiased).
 
+Two judges can be measured (``method``): ``generate``, the DSPy program
+``PairwiseJudge`` asked once per order (any LM), and ``balanced``,
+``workbench.supervisor.pairwise.BalancedPairwiseJudge``, which reads both
+orders from first-token probabilities and averages them, so its two verdicts
+agree by construction; its summary adds what a single order would have
+given (``raw_consistency``, ``raw_first_position_rate``) and the mean
+position bias in log-odds.
+
 Writes ``OUTDIR/results.jsonl`` (one line per pair) and ``OUTDIR/summary.json``,
 and logs one MLflow run (experiment ``judge-eval``).
 """
@@ -26,7 +34,7 @@ from typing import Any
 from workbench.config import Settings, get_settings
 from workbench.errors import InputError
 from workbench.evaluation.stats import percentile
-from workbench.evaluation.summary import Summary
+from workbench.evaluation.summary import Summary, figure
 from workbench.jsonl import read_json
 
 NO_TOKENS = {"prompt_tokens": 0, "completion_tokens": 0}
@@ -55,11 +63,15 @@ class JudgeSummary(Summary):
     limit: int | None
     lm_cache: bool
     demos: int
+    method: str = "generate"
+    raw_consistency: float | None = figure(optional=True)  # balanced: one order's verdicts, before averaging
+    raw_first_position_rate: float | None = figure(optional=True)
+    position_bias: float | None = figure(optional=True)  # balanced: mean log-odds added for the first position
 
     @property
     def title(self) -> str:
         """The heading of the notebook display."""
-        return f"pairwise judge: {self.lm}, {self.n} pairs in both orders"
+        return f"pairwise judge ({self.method}): {self.lm}, {self.n} pairs in both orders"
 
 
 @dataclass(frozen=True)
@@ -89,18 +101,25 @@ def load_pairs(path: str | Path) -> list[Pair]:
     return pairs
 
 
+METHODS = ("balanced", "generate")
+
+
 def evaluate_judge(pairs: str | Path | list[Pair], out: str | Path, *, lm: Any = None, limit: int | None = None,
                    cache: bool = True, program: Any = None, settings: Settings | None = None, log: bool = True,
-                   progress: bool = True) -> JudgeSummary:
+                   progress: bool = True, method: str = "generate") -> JudgeSummary:
     """Judge every pair in both orders with the pairwise judge on ``lm``; write and return the summary.
 
-    ``program`` replaces the zero-shot ``PairwiseJudge`` (e.g. an optimised one); the summary's ``compiled``
-    says whether it had demonstrations.
+    ``method`` is ``generate`` (the DSPy ``PairwiseJudge``; ``program`` replaces it, e.g. with an optimised one,
+    and ``demos`` counts its demonstrations) or ``balanced`` (first-token probabilities of both orders, averaged;
+    local models only).
     """
     from tqdm.auto import tqdm
 
     from workbench.lm import lm_context, prediction_tokens, resolve_lm
     from workbench.programs.pairwise import VERSION, PairwiseJudge
+
+    if method not in METHODS:
+        raise InputError(f"Unknown judge method {method!r}; known: {', '.join(METHODS)}")
 
     settings = settings or get_settings()
     source = str(pairs) if not isinstance(pairs, list) else "(in memory)"
@@ -112,10 +131,21 @@ def evaluate_judge(pairs: str | Path | list[Pair], out: str | Path, *, lm: Any =
     out.mkdir(parents=True, exist_ok=True)
     model = resolve_lm(lm, settings=settings, cache=cache)
     judge = program if program is not None else PairwiseJudge()
+    balanced = None
+    if method == "balanced":
+        from workbench.supervisor.pairwise import VERSION, BalancedPairwiseJudge
+
+        balanced = BalancedPairwiseJudge(model)
+        balanced.engine  # noqa: B018 - fail before the loop when the LM has no first-token scores
     records = []
     started = time.perf_counter()
     with (out / "results.jsonl").open("w", encoding="utf-8") as lines:
-        for i, pair in enumerate(tqdm(items, desc="judge eval", unit="pair", disable=not progress)):
+        for i, pair in enumerate(tqdm(items, desc=f"judge eval ({method})", unit="pair", disable=not progress)):
+            if balanced is not None:
+                record = _balanced_record(balanced, pair, i)
+                records.append(record)
+                lines.write(json.dumps(record, ensure_ascii=False) + "\n")
+                continue
             verdicts = []
             for flipped in (False, True):
                 first, second = (pair.output_2, pair.output_1) if flipped else (pair.output_1, pair.output_2)
@@ -139,12 +169,35 @@ def evaluate_judge(pairs: str | Path | list[Pair], out: str | Path, *, lm: Any =
             lines.write(json.dumps(record, ensure_ascii=False) + "\n")
     summary = JudgeSummary(**_figures(records, time.perf_counter() - started),
                            lm=lm if isinstance(lm, str) else getattr(model, "model", str(model)), program=VERSION,
-                           pairs=source, limit=limit, lm_cache=cache,
-                           demos=sum(len(p.demos) for _, p in judge.named_predictors()))
+                           pairs=source, limit=limit, lm_cache=cache, method=method,
+                           demos=0 if balanced else sum(len(p.demos) for _, p in judge.named_predictors()),
+                           **(_raw_figures(records) if balanced else {}))
     summary.write(out / "summary.json")
     if log:
         _log(summary, out, settings)
     return summary
+
+
+def _balanced_record(judge: Any, pair: Pair, index: int) -> dict[str, Any]:
+    """One pair judged by the balanced judge: the same pick for both presented orders, and the raw ones."""
+    verdict = judge.compare(pair.input, pair.output_1, pair.output_2)
+    picked = [verdict.better, verdict.better]
+    raw = [1 if verdict.d_first >= 0 else 2, 1 if verdict.d_swapped >= 0 else 2]  # each order on its own
+    return {"index": index, "label": pair.label, "picked": picked, "correct": [p == pair.label for p in picked],
+            "consistent": True, "first_shown": [verdict.better == 1, verdict.better == 2],
+            "p_first": round(verdict.p_first, 4), "d_first": round(verdict.d_first, 4),
+            "d_swapped": round(verdict.d_swapped, 4), "raw_picked": raw, "raw_first_shown": [raw[0] == 1, raw[1] == 2],
+            "raw": [f"{verdict.d_first:+.3f}", f"{-verdict.d_swapped:+.3f}"],
+            "seconds": [verdict.seconds / 2, verdict.seconds / 2], "tokens": [dict(NO_TOKENS), dict(NO_TOKENS)]}
+
+
+def _raw_figures(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """What one order alone would have given, and the mean position bias (balanced judge only)."""
+    raw_first = [f for r in records for f in r["raw_first_shown"]]
+    bias = [(r["d_first"] - r["d_swapped"]) / 2 for r in records]
+    return {"raw_consistency": round(sum(r["raw_picked"][0] == r["raw_picked"][1] for r in records) / len(records), 4),
+            "raw_first_position_rate": round(sum(raw_first) / len(raw_first), 4),
+            "position_bias": round(sum(bias) / len(bias), 4)}
 
 
 def _figures(records: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
@@ -174,5 +227,7 @@ def _log(s: JudgeSummary, out: Path, settings: Settings) -> None:
                                         "seconds_p95", "wall_s", "prompt_tokens", "completion_tokens",
                                         "first_position_rate") if s[k] is not None}
     log_run("judge-eval", run_name=f"{s.program}-{s.lm}-n{s.n}", settings=settings,
-            params={k: s[k] for k in ("lm", "program", "pairs", "limit", "lm_cache", "demos")}, metrics=metrics,
+            params={k: s[k] for k in ("lm", "program", "method", "pairs", "limit", "lm_cache", "demos")},
+            metrics={**metrics, **{k: float(s[k]) for k in ("raw_consistency", "raw_first_position_rate",
+                                                            "position_bias") if s.get(k) is not None}},
             artifacts=[out / name for name in ("results.jsonl", "summary.json")])
