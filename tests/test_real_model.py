@@ -53,3 +53,29 @@ def test_text2sql_regression_on_20_fixed_spider_questions(tmp_path, settings):
                                 progress=False)
     assert summary["n"] == 20
     assert summary["ex"] >= REGRESSION_EX_05B, summary
+
+
+SHOWCASE = "Which five countries had the highest life expectancy in 2007?"
+LIFE_EXPECTANCY_2007 = (("Japan", 82.603), ("Hong Kong, China", 82.208), ("Iceland", 81.757),
+                        ("Switzerland", 81.701), ("Australia", 81.235))  # data/demo.duckdb, checked by hand
+
+
+def test_the_readme_showcase_names_all_five_countries_with_their_figures():
+    """The supervisor end to end on the 1.5B model (router planner): the answer must name every country of the
+    true top five with its figure, and nothing the data does not hold (the faithfulness checker, against the
+    true rows)."""
+    import re
+
+    from workbench.agents.data_analysis import DataAnalysisAgent
+    from workbench.supervisor.faithfulness import Table, check_answer
+    from workbench.supervisor.supervisor import Supervisor
+
+    lm = load_lm("qwen2.5-coder-1.5b", cache=False)
+    result = Supervisor([DataAnalysisAgent(DEMO_DB, lm=lm)], lm="qwen2.5-coder-1.5b", planner="router",
+                        sessions=":memory:").run(SHOWCASE)
+    truth = Table(("country", "life_expectancy"), LIFE_EXPECTANCY_2007)
+    report = check_answer(result.answer, "", SHOWCASE, tables=[truth])
+    assert report.ok, (result.answer, str(report))
+    stated = [float(x) for x in re.findall(r"\d+\.\d+", result.answer)]
+    assert all(any(abs(x - value) < 0.05 for x in stated) for _, value in LIFE_EXPECTANCY_2007), result.answer
+    assert result.faithfulness["faithful"] and result.score is not None

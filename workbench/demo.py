@@ -4,7 +4,9 @@ The workers are the real ones: a ``DataAnalysisAgent`` over ``data/demo.duckdb``
 (Gapminder, restaurant tips, stocks, iris) and an
 ``InformationRetrievalAgent`` over the SciFact abstracts in ``data/scifact``
 (its hybrid index is built once, about 3.5 minutes on two cores, then cached).
-The planner, judge and answer writer use the configured LM. Each question is
+The planner and answer writer use the configured LM; the grounded evaluator
+scores each answer from checks (no LM) and the answer is checked against its
+evidence. Each question is
 streamed (one line per step as it happens), and the run is logged to MLflow:
 answers, scores, timings, LM calls and tokens, every result as JSON and every
 trace.
@@ -69,7 +71,8 @@ def demo_supervisor(*, lm: Any = None, db: str | Path | None = None, corpus: str
     index, _ = cached_index(Corpus.from_beir(corpus_path), settings=settings, progress=progress)
     agents: list[Agent] = [DataAnalysisAgent(db_path, lm=model, about=DB_ABOUT if db is None else ""),
               InformationRetrievalAgent(index, about=CORPUS_ABOUT if corpus is None else "")]
-    return Supervisor(agents, lm=model, settings=settings)
+    # a named model gets its own slot for the supervisor (planner, writer), so they keep their prompt caches apart
+    return Supervisor(agents, lm=model if not isinstance(lm, str | None) else lm, settings=settings)
 
 
 def run_demo(*, lm: str | None = None, db: str | Path | None = None, corpus: str | Path | None = None,
@@ -116,9 +119,18 @@ def describe(event: TraceEvent) -> str:
         note = f"; {d['note']}" if d.get("note") else ""
         return f"  plan ({d['source']}): {steps}{note}"
     if event.kind == "decision" and event.name == "evaluate":
-        return f"  judge: {d['score']:.2f} (threshold {d['threshold']}): {str(d['feedback'])[:160]}"
+        failed = "; ".join(f"{a}: {', '.join(n)}" for a, n in (d.get("failed_checks") or {}).items() if n)
+        return (f"  evaluator ({d.get('source', '')}): probability right {d['score']:.2f} (threshold "
+                f"{d['threshold']}); failed checks: {failed or 'none'}; {str(d['feedback'])[:160]}")
     if event.kind == "decision" and event.name == "iterate":
-        return f"  iterating: score {d['score']:.2f} is below {d['threshold']}"
+        return f"  iterating: probability {d['score']:.2f} is below {d['threshold']}"
+    if event.kind == "decision" and event.name == "faithfulness" and "faithful" in d:
+        problems = ", ".join([*d.get("unsupported", []), *(f"missing {m}" for m in d.get("missing", []))])
+        verdict = "faithful" if d.get("faithful") and d.get("complete") else f"not faithful ({problems})"
+        return f"  answer check: {verdict}, {d.get('how')}"
+    if event.kind == "decision" and event.name == "faithfulness":
+        problems = ", ".join([*d.get("unsupported", []), *(f"missing {m}" for m in d.get("missing", []))])
+        return f"  answer check: the draft fails ({problems}); rewriting once"
     if event.kind == "agent_end":
         return f"  {event.name} finished{took}" if d.get("ok") else f"  {event.name} failed{took}"
     if event.kind == "sql":
@@ -148,7 +160,7 @@ def _log(results: list[RunResult], kinds: list[str], lm_name: str, settings: Set
     scores = [r.score for r in results if r.score is not None]
     run_id = log_run(
         "workbench-demo", run_name=f"supervisor-{lm_name}", settings=settings,
-        params={"lm": lm_name, "judge": JUDGE_VERSION, "n_questions": len(results),
+        params={"lm": lm_name, "judge": "grounded", "lm_judge": JUDGE_VERSION, "n_questions": len(results),
                 "threshold": settings.supervisor_threshold, "max_iterations": settings.supervisor_max_iterations},
         metrics={
             "answered": sum(r.ok for r in results),

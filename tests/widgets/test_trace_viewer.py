@@ -118,3 +118,18 @@ def test_a_trace_logged_to_mlflow_reopens_in_the_viewer(tmp_path, settings):
         pass
     with pytest.raises(FileNotFoundError, match="no traces"):
         TraceViewer.from_mlflow(empty.info.run_id, settings=settings)
+
+
+def test_the_viewer_shows_each_iterations_probability_failed_checks_and_the_answer_check():
+    checks = [{"name": "ran", "value": 1.0, "passed": True, "note": ""},
+              {"name": "agreement", "value": 0.0, "passed": False, "note": "1 of 1 sampled queries differ"}]
+    judge = lambda q, records: Judgement(0.35, "data: 1 of 1 sampled queries differ", {"lookup": 0.35}, "grounded",  # noqa: E731
+                                         checks={"lookup": checks})
+    registry = AgentRegistry([FunctionAgent(lambda t: "found 6", name="lookup", description="looks things up")])
+    result = Supervisor(registry, planner=lambda q, r, f, i: Plan([[AgentCall("lookup", q)]], "script"),
+                        judge=judge, writer=lambda q, e: "There are 6.", sessions=":memory:", threshold=0.6,
+                        max_iterations=2).run("how many?")
+    page = TraceViewer(result.trace)._details.value
+    assert "probability right" in page and "0.35" in page and "threshold 0.60" in page and "#b00" in page
+    assert "lookup: agreement" in page and "sampled queries differ" in page
+    assert "faithful (draft)" in page

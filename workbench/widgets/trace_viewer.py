@@ -4,8 +4,12 @@ It shows, top to bottom: a summary line (events, LM calls, tokens, errors),
 a plotly timeline of the run's nodes and agents, the errors (highlighted),
 each LM call (or answer served from DSPy's cache) as an expandable panel
 (node, tokens, latency, prompt and completion), each SQL query with its first
-rows and row count, each retrieval with its sources and their scores, and what
-other agents' results reported (``observation`` events). ``TraceViewer(trace)``
+rows and row count, each retrieval with its sources and their scores, what
+other agents' results reported (``observation`` events), and the evaluation:
+each iteration's probability that the answer is right against the
+threshold, the checks that failed and the feedback, then whether the written
+answer was faithful to its evidence (and whether it was rewritten or
+templated from the rows). ``TraceViewer(trace)``
 shows a finished trace; ``viewer.watch(trace)`` (or ``TraceViewer.live(trace)``)
 subscribes to a running one and redraws as events arrive, and
 ``viewer.add(event)`` takes the events of ``supervisor.astream(question)`` one
@@ -178,7 +182,8 @@ class TraceViewer:
                 used = ("cached" if e.kind == "cache_hit" else
                         f"{e.data.get('prompt_tokens', '?')}+{e.data.get('completion_tokens', '?')} tokens")
                 self._lm_calls.set_title(i, f"#{e.seq} {e.data.get('node', '')} · {e.name} · {used} · {took}")
-            self._details.value = (_sql_html(trace.of_kind("sql")) + _retrieval_html(trace.of_kind("retrieval"))
+            self._details.value = (_evaluation_html(trace.of_kind("decision"))
+                                   + _sql_html(trace.of_kind("sql")) + _retrieval_html(trace.of_kind("retrieval"))
                                    + _observation_html(trace.of_kind("observation")))
 
     def widget(self) -> Any:
@@ -215,6 +220,33 @@ def _lm_call_html(event: TraceEvent) -> str:
     took = f"{event.elapsed_ms:.0f} ms" if event.elapsed_ms is not None else "?"
     return (f"<div>{html.escape(json.dumps(facts, default=str))}, latency {took}</div>"
             f"<b>prompt</b>{_pre(data.get('prompt', ''))}<b>completion</b>{_pre(data.get('completion', ''))}")
+
+
+def _evaluation_html(decisions: list[TraceEvent]) -> str:
+    """Each iteration's probability (green at or above the threshold, red below) with the failed checks and the
+    feedback, then the answer checker's verdict."""
+    rows = []
+    for e in decisions:
+        d = e.data
+        if e.name == "evaluate":
+            score, threshold = float(d.get("score", 0.0)), float(d.get("threshold", 0.0))
+            failed = "; ".join(f"{agent}: {', '.join(names)}" for agent, names in (d.get("failed_checks") or {}).items()
+                               if names) or "none"
+            colour = "#080" if score >= threshold else "#b00"
+            rows.append(f"<tr><td>iteration {d.get('iteration', 0)}</td><td style='color:{colour}'><b>{score:.2f}</b>"
+                        f" (threshold {threshold:.2f}, by {html.escape(str(d.get('source', '')))})</td>"
+                        f"<td>{html.escape(failed)}</td><td>{html.escape(str(d.get('feedback', '')))}</td></tr>")
+        elif e.name == "faithfulness" and "faithful" in d:
+            ok = d.get("faithful") and d.get("complete")
+            problems = ", ".join([*(f"unsupported {u}" for u in d.get("unsupported", [])),
+                                  *(f"missing {m}" for m in d.get("missing", []))]) or "none"
+            rows.append(f"<tr><td>answer</td><td style='color:{'#080' if ok else '#b00'}'>"
+                        f"{'faithful' if ok else 'not faithful'} ({html.escape(str(d.get('how', '')))})</td>"
+                        f"<td>{html.escape(problems)}</td><td></td></tr>")
+    if not rows:
+        return ""
+    return ("<b>Evaluation</b><table><tr><th></th><th>probability right</th><th>failed checks</th><th>feedback</th>"
+            f"</tr>{''.join(rows)}</table>")
 
 
 def _sql_html(events: list[TraceEvent]) -> str:
