@@ -144,3 +144,19 @@ def test_a_saved_lm_reloads_its_engine_also_under_the_old_class_path():
         engine = dspy.LM.load_state(state, allow_custom_lm_class=True).engine
         assert isinstance(engine, LlamaCppEngine)
         assert (engine.model_path, engine.n_ctx, engine.n_batch) == ("m.gguf", 1024, 32)
+
+
+def test_generated_text_streams_to_the_trace_without_dspy_field_markers():
+    from workbench.llama_engine import _TokenStream
+    from workbench.tracing import Trace
+
+    trace = Trace("s")
+    seen: list[str] = []
+    trace.subscribe(lambda e: seen.append(e.data["text"]))
+    llama = RecordedLlama("unused")
+    prompt = list(b"prompt")
+    stream = _TokenStream(llama, len(prompt), trace, "m")
+    generated = list(b"[[ ## answer ## ]]\nJapan (82.6)\n\n[[ ## completed")
+    for n in range(len(generated) + 1):  # llama.cpp calls the processor once per sampled token
+        stream(prompt + generated[:n], None)
+    assert "".join(seen).strip() == "Japan (82.6)"

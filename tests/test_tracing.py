@@ -101,3 +101,15 @@ def test_trace_prompt_keeps_roles_and_the_end_of_a_long_prompt():
     assert trace_prompt(messages) == "[system] Be brief.\n\n[user] Hi"
     long = trace_prompt([{"role": "user", "content": "x" * TRACE_TEXT_CHARS + "the question"}])
     assert len(long) == TRACE_TEXT_CHARS and long.endswith("the question")
+
+
+def test_transient_token_events_reach_listeners_but_are_not_recorded():
+    trace = Trace("s")
+    seen = []
+    trace.subscribe(seen.append)
+    child = trace.child(node="answer")
+    child.notify("lm_token", "m", text="Japan")
+    assert [(e.kind, e.data) for e in seen] == [("lm_token", {"node": "answer", "text": "Japan"})]
+    assert len(trace) == 0 and len(child) == 0
+    with pytest.raises(ValueError, match="transient"):
+        trace.notify("lm_call", "m")

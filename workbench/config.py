@@ -52,6 +52,9 @@ class Settings:
             stops at the limit and the answer is marked truncated.
         lm_context: Context window (tokens) of local models.
         lm_threads: CPU threads for local models; 0 means all cores.
+        lm_prefix_cache_mb: Megabytes of evaluated prompt prefixes each local
+            model context keeps (``workbench.prefix_cache``); 0 keeps only the
+            prefix the context holds.
         cache_dir: Where assembled model files and other caches live.
         home: Project folder; the MLflow store lives here by default.
         mlflow_uri: MLflow tracking URI; empty means ``sqlite:///<home>/mlflow.db``.
@@ -83,6 +86,7 @@ class Settings:
     lm_timeout_s: float = 120.0
     lm_context: int = 4096
     lm_threads: int = 0
+    lm_prefix_cache_mb: int = 512
     cache_dir: Path = field(default_factory=_default_cache_dir)
     home: Path = field(default_factory=Path.cwd)
     mlflow_uri: str = ""

@@ -5,15 +5,20 @@
 ``workbench.lm.load_lm`` wraps both in a ``dspy.LM`` for local models. Each
 generation is reported to the current trace as an ``lm_call`` event.
 
-One model is loaded per (file, context, threads, batch) and shared by every
-engine in the process; its lock serialises calls. The reused prompt prefix is
-cut to whole ``n_batch`` blocks so output does not depend on call history.
+One model is loaded per (file, context, threads, batch, slot) and shared by
+every engine in the process; its lock serialises calls. Evaluated prompt
+prefixes are kept in a ``PrefixCache`` (``workbench.prefix_cache``) and reused
+in whole ``n_batch`` blocks, so output does not depend on call history. While
+a trace is current, the text being generated streams to its listeners as
+transient ``lm_token`` events.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import re
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -22,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.errors import InputError
+from workbench.prefix_cache import PrefixCache
 from workbench.tracing import TRACE_TEXT_CHARS, current_trace, trace_prompt
 
 if TYPE_CHECKING:
@@ -37,11 +43,13 @@ class EngineStats:
     output_tokens: int = 0
     seconds: float = 0.0
     truncated: int = 0
+    cached_tokens: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def add(self, input_tokens: int, output_tokens: int, seconds: float, truncated: bool) -> None:
-        """Record one finished call."""
+    def add(self, input_tokens: int, output_tokens: int, seconds: float, truncated: bool, cached: int = 0) -> None:
+        """Record one finished call (``cached``: prompt tokens whose evaluated state was reused)."""
         with self._lock:
+            self.cached_tokens += cached
             self.calls += 1
             self.input_tokens += input_tokens
             self.output_tokens += output_tokens
@@ -64,20 +72,22 @@ def _quiet_truncation_warnings() -> None:
         logger.addFilter(_TruncationRecorded())
 
 
-_loaded: dict[tuple[str, int, int, int, str], tuple[Any, threading.Lock]] = {}
+_loaded: dict[tuple[str, int, int, int, str], tuple[Any, threading.Lock, PrefixCache]] = {}
 _loaded_lock = threading.Lock()
 
 
-def _shared_llama(path: str, n_ctx: int, n_threads: int, n_batch: int, slot: str = "") -> tuple[Any, threading.Lock]:
+def _shared_llama(path: str, n_ctx: int, n_threads: int, n_batch: int, slot: str = "",
+                  prefix_cache_mb: int = 0) -> tuple[Any, threading.Lock, PrefixCache]:
     """One llama.cpp model per (file, context, threads, batch, slot) per process, with the lock that serialises
-    it. Each slot keeps its own prompt cache (the weights are memory-mapped once)."""
+    it and its cache of evaluated prompt prefixes. Each slot is a context of its own (the weights are
+    memory-mapped once)."""
     key = (path, n_ctx, n_threads, n_batch, slot)
     with _loaded_lock:
         if key not in _loaded:
             from llama_cpp import Llama
 
             llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_batch=n_batch, verbose=False)
-            _loaded[key] = (llama, threading.Lock())
+            _loaded[key] = (llama, threading.Lock(), PrefixCache(n_batch, max_bytes=prefix_cache_mb << 20))
         return _loaded[key]
 
 
@@ -91,13 +101,13 @@ class LlamaCppEngine:
     llama.cpp contexts are not thread-safe, so calls on one model are
     serialised by a lock: any number of threads may call ``complete``.
 
-    Prompt caching is reproducible: the prefix shared with the previous
-    prompt is reused only in whole blocks of ``n_batch`` tokens, so every
-    prompt is evaluated in the same batches as on a fresh model and the
-    output does not depend on which prompts came before. Callers that take
-    turns with very different prompts (the supervisor's answer writer and the
-    text2sql agent, say) use different ``slot``s, each a model instance with
-    its own cache, so neither evicts the other's prefix.
+    Prompt caching is reproducible: a prefix shared with an earlier prompt
+    (the one the context holds, or one saved in the slot's ``PrefixCache``)
+    is reused only in whole blocks of ``n_batch`` tokens, so every prompt is
+    evaluated in the same batches as on a fresh model and the output does not
+    depend on which prompts came before. Callers that run concurrently with
+    very different prompts (the supervisor's answer writer and the text2sql
+    agent, say) use different ``slot``s, each a model context of its own.
 
     Args:
         model_path: The ``.gguf`` file.
@@ -106,6 +116,7 @@ class LlamaCppEngine:
         n_batch: Prompt tokens evaluated per batch; also the granularity of prefix reuse.
         timeout_s: Wall-clock limit of one generation.
         slot: Which cached model instance to use ("" is the default one).
+        prefix_cache_mb: Most megabytes of saved prompt prefixes kept for the slot (0: only the live one).
         llama: An already-built ``llama_cpp.Llama`` (or a stand-in with its
             ``tokenize``/``create_completion``); loaded lazily from ``model_path`` when None.
     """
@@ -119,10 +130,12 @@ class LlamaCppEngine:
         n_batch: int = 64,
         timeout_s: float = 120.0,
         slot: str = "",
+        prefix_cache_mb: int = 512,
         llama: Any = None,
     ) -> None:
         self.model_path = str(model_path)
         self.slot = slot
+        self.prefix_cache_mb = prefix_cache_mb
         _quiet_truncation_warnings()
         self.n_ctx = n_ctx
         self.n_threads = n_threads
@@ -131,6 +144,8 @@ class LlamaCppEngine:
         self.stats = EngineStats()
         self._llama = llama
         self._lock = threading.Lock() if llama is not None else None
+        # a stand-in llama has no context to save: its prefix cache only cuts the live prefix to whole blocks
+        self._cache = PrefixCache(n_batch, max_bytes=0) if llama is not None else None
         self._formatter: Any = None
 
     def __repr__(self) -> str:
@@ -138,10 +153,17 @@ class LlamaCppEngine:
 
     def _model(self) -> tuple[Any, threading.Lock]:
         if self._llama is None:
-            self._llama, self._lock = _shared_llama(self.model_path, self.n_ctx, self.n_threads, self.n_batch,
-                                                    self.slot)
+            self._llama, self._lock, self._cache = _shared_llama(
+                self.model_path, self.n_ctx, self.n_threads, self.n_batch, self.slot, self.prefix_cache_mb)
         assert self._lock is not None
         return self._llama, self._lock
+
+    @property
+    def prefix_cache(self) -> PrefixCache:
+        """The cache of evaluated prompt prefixes of this engine's model context (shared by its slot)."""
+        self._model()
+        assert self._cache is not None
+        return self._cache
 
     def format_prompt(self, messages: list[dict[str, str]]) -> tuple[list[int], list[str]]:
         """Prompt tokens and stop strings for chat ``messages``, by the model's own chat template."""
@@ -188,19 +210,25 @@ class LlamaCppEngine:
             options["top_p"] = config.top_p
         if config.seed is not None:
             options["seed"] = config.seed
+        trace = current_trace()
+        cache = self.prefix_cache
         with lock:  # the time limit counts generation only, not waiting for the model
             started = time.perf_counter()
-            options["logits_processor"] = _deadline_processor(llama, time.monotonic() + self.timeout_s, timed_out)
-            _align_prompt_cache(llama, tokens, self.n_batch)
+            processors = [_deadline_processor(llama, time.monotonic() + self.timeout_s, timed_out)]
+            if trace is not None:  # the text as it is generated, to the trace's listeners
+                processors.append(_TokenStream(llama, len(tokens), trace, Path(self.model_path).stem))
+            options["logits_processor"] = _processors(processors)
+            cached = cache.prepare(llama, tokens)
             out = llama.create_completion(**options)
+            cache.save(llama, tokens)
         seconds = time.perf_counter() - started
         choice = out["choices"][0]
         text = choice.get("text") or ""
         usage = out.get("usage") or {}
         truncated = timed_out.is_set() or choice.get("finish_reason") == "length"
-        self.stats.add(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), seconds, truncated)
+        self.stats.add(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), seconds, truncated, cached)
         self._report(seconds, usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), truncated,
-                     prompt=messages, completion=text)
+                     prompt=messages, completion=text, cached_tokens=cached)
         return Response(
             id=out.get("id"),
             model=request.model,
@@ -210,14 +238,15 @@ class LlamaCppEngine:
         )
 
     def _report(self, seconds: float, prompt_tokens: int, completion_tokens: int, truncated: bool, *,
-                prompt: list[dict[str, str]], completion: str, purpose: str = "complete") -> None:
+                prompt: list[dict[str, str]], completion: str, purpose: str = "complete",
+                cached_tokens: int = 0) -> None:
         """Tell the current trace (``workbench.tracing.use_trace``), if any, about one finished call."""
         trace = current_trace()
         if trace is None:
             return
         trace.emit("lm_call", Path(self.model_path).stem, elapsed_ms=seconds * 1000, purpose=purpose,
-                   prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, truncated=truncated,
-                   prompt=trace_prompt(prompt), completion=completion[:TRACE_TEXT_CHARS])
+                   prompt_tokens=prompt_tokens, cached_tokens=cached_tokens, completion_tokens=completion_tokens,
+                   truncated=truncated, prompt=trace_prompt(prompt), completion=completion[:TRACE_TEXT_CHARS])
 
     def first_token_logprobs(self, messages: list[dict[str, str]], words: Sequence[str]) -> dict[str, float]:
         """Log-probability of each word's first token as the first token of the reply to chat ``messages``.
@@ -241,14 +270,17 @@ class LlamaCppEngine:
                 captured.append(np.array(scores, dtype=np.float64, copy=True))
             return scores
 
+        cache = self.prefix_cache
         with lock:
             started = time.perf_counter()
-            _align_prompt_cache(llama, tokens, self.n_batch)
+            cached = cache.prepare(llama, tokens)
             llama.create_completion(prompt=tokens, max_tokens=1, temperature=0.0,
                                     logits_processor=LogitsProcessorList([capture]))
+            cache.save(llama, tokens)
         seconds = time.perf_counter() - started
-        self.stats.add(len(tokens), 1, seconds, False)
-        self._report(seconds, len(tokens), 1, False, prompt=messages, completion="", purpose="score")
+        self.stats.add(len(tokens), 1, seconds, False, cached)
+        self._report(seconds, len(tokens), 1, False, prompt=messages, completion="", purpose="score",
+                     cached_tokens=cached)
         logits = captured[0]
         top = logits.max()
         logp = logits - (top + np.log(np.exp(logits - top).sum()))
@@ -270,7 +302,8 @@ class LlamaCppEngine:
     def dump_state(self) -> dict[str, Any]:
         """State DSPy saves with a program, so a saved program reloads this engine."""
         return {"model_path": self.model_path, "n_ctx": self.n_ctx, "n_threads": self.n_threads,
-                "n_batch": self.n_batch, "timeout_s": self.timeout_s, "slot": self.slot}
+                "n_batch": self.n_batch, "timeout_s": self.timeout_s, "slot": self.slot,
+                "prefix_cache_mb": self.prefix_cache_mb}
 
     @classmethod
     def load_state(cls, state: dict[str, Any]) -> LlamaCppEngine:
@@ -280,24 +313,6 @@ class LlamaCppEngine:
 
 def _token_text(llama: Any, token: int) -> str:
     return "" if token < 0 else llama.detokenize([token], special=True).decode("utf-8", errors="ignore")
-
-
-def _align_prompt_cache(llama: Any, tokens: list[int], block: int) -> None:
-    """Keep only a whole number of ``block``-token batches of the cached prefix shared with ``tokens``.
-
-    llama-cpp-python reuses the longest common prefix, which shifts where the
-    rest of the prompt is cut into batches, and float results with it: the
-    same prompt could then give different greedy output after different
-    predecessors. Cutting the reusable prefix to a multiple of the batch size
-    keeps batch boundaries where a fresh evaluation puts them.
-    """
-    cached = int(llama.n_tokens)
-    if cached == 0:
-        return
-    n = min(cached, len(tokens))
-    same = llama.input_ids[:n] == tokens[:n]
-    common = n if bool(same.all()) else int(same.argmin())
-    llama.n_tokens = min(common, len(tokens) - 1) // block * block
 
 
 class AsyncLlamaCppEngine:
@@ -336,10 +351,48 @@ def _chat_messages(request: Request) -> list[dict[str, str]]:
     return messages
 
 
-def _deadline_processor(llama: Any, deadline: float, timed_out: threading.Event) -> Any:
-    """A logits processor that forces end-of-generation once ``deadline`` (monotonic) has passed."""
+def _processors(processors: list[Any]) -> Any:
     from llama_cpp import LogitsProcessorList
 
+    return LogitsProcessorList(processors)
+
+
+class _TokenStream:
+    """A logits processor that sends the text generated so far, as it grows, to ``trace`` as transient
+    ``lm_token`` events. DSPy's field markers (``[[ ## answer ## ]]``) are left out, so listeners see the
+    answer's words. It changes no logits."""
+
+    _MARKER = re.compile(r"\[\[ ## \w+ ## \]\]\s*")
+    # the start of a marker at the end of the text: "[", "[[", "[[ #", ... "[[ ## answer ## ]"
+    _PARTIAL = re.compile(functools.reduce(lambda inner, piece: f"{piece}(?:{inner})?",
+                                           reversed(["\\[", "\\[", " ", "#", "#", " ", "\\w+", " ", "#", "#", " ",
+                                                     "\\]"]), "") + "$")
+
+    def __init__(self, llama: Any, n_prompt: int, trace: Any, model: str) -> None:
+        import codecs
+
+        self.llama, self.n_prompt, self.trace, self.model = llama, n_prompt, trace, model
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="ignore")
+        self.seen = 0
+        self.raw = ""
+        self.sent = 0
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        new = [int(t) for t in input_ids[self.n_prompt + self.seen:]]
+        if new:
+            self.seen += len(new)
+            self.raw += self.decoder.decode(self.llama.detokenize(new))
+            visible = self._MARKER.sub("", self.raw)
+            partial = self._PARTIAL.search(visible)  # a marker still being written waits until it is complete
+            shown = visible[: partial.start()] if partial else visible
+            if len(shown) > self.sent:
+                self.trace.notify("lm_token", self.model, text=shown[self.sent:], tokens=self.seen)
+                self.sent = len(shown)
+        return scores
+
+
+def _deadline_processor(llama: Any, deadline: float, timed_out: threading.Event) -> Any:
+    """A logits processor that forces end-of-generation once ``deadline`` (monotonic) has passed."""
     eos = llama.token_eos()
 
     def force_end_after_deadline(_input_ids: Any, scores: Any) -> Any:
@@ -349,4 +402,4 @@ def _deadline_processor(llama: Any, deadline: float, timed_out: threading.Event)
             scores[eos] = 0.0
         return scores
 
-    return LogitsProcessorList([force_end_after_deadline])
+    return force_end_after_deadline

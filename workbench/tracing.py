@@ -3,7 +3,9 @@
 Every step of a run emits a typed ``TraceEvent`` (a node or agent starting
 and ending, an LM call with tokens and latency, SQL, a retrieval, a cache
 hit, a retry, an error, a supervisor decision such as the plan or a score,
-and ``observation`` for what any other agent's result reports).
+and ``observation`` for what any other agent's result reports). Transient
+``lm_token`` events (``Trace.notify``) carry an answer's text as it is generated
+to listeners only; they are not recorded.
 Events are numbered in the order they happen (``seq``), so a trace reads in
 causal order even when agents run concurrently. Listeners
 added with ``subscribe`` see each event as it is emitted; that is how a run
@@ -37,6 +39,9 @@ if TYPE_CHECKING:
 
 EVENT_KINDS = ("run_start", "run_end", "node_start", "node_end", "agent_start", "agent_end", "lm_call", "sql",
                "retrieval", "observation", "cache_hit", "retry", "error", "decision")
+# Transient kinds reach listeners (a stream, the trace viewer) but are not recorded: an answer streams token by
+# token without filling the checkpointed trace with one event per token.
+TRANSIENT_KINDS = ("lm_token",)
 SPAN_KINDS = ("run", "node", "agent")
 TRACE_TEXT_CHARS = 4000  # most characters of a prompt (its end) and a completion kept in an lm_call event
 
@@ -96,6 +101,20 @@ class Trace:
                                None if elapsed_ms is None else round(elapsed_ms, 3), data)
             self._next_seq += 1
             self.events.append(event)
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(event)
+        return event
+
+    def notify(self, kind: str, name: str, **data: Any) -> TraceEvent:
+        """Hand a transient event (``kind`` from ``TRANSIENT_KINDS``, e.g. one streamed ``lm_token``) to every
+        listener without recording it: it has ``seq`` -1 and is not in ``events``, so not in checkpoints."""
+        if kind not in TRANSIENT_KINDS:
+            raise ValueError(f"Unknown transient event kind {kind!r}; known kinds: {', '.join(TRANSIENT_KINDS)}")
+        if self._parent is not None:
+            return self._parent.notify(kind, name, **{**self._tags, **data})
+        event = TraceEvent(kind, name, -1, time.time(), self.session, None, data)
+        with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:
             listener(event)
