@@ -7,7 +7,7 @@ from common import chat_answer, recorded_lm
 
 from workbench.agents.base import AgentRegistry, FunctionAgent
 from workbench.supervisor.executor import AgentCall
-from workbench.supervisor.planning import PlanError, make_plan, parse_plan, route
+from workbench.supervisor.planning import PlanError, make_plan, parse_plan, route, split_tasks
 
 
 @pytest.fixture
@@ -76,3 +76,12 @@ def test_router_sends_figures_to_sql_text_to_retrieval_and_mixed_to_both(registr
     assert route("Explain the trend of average tips per day", registry).agents == ["data_analysis", "retrieval"]
     assert make_plan("Who wrote the policy?", registry).source == "router"
     assert route("What is the average tip for each day?", registry).agents == ["data_analysis"]
+
+
+def test_a_question_with_a_data_part_and_a_text_part_gives_each_agent_its_part(registry):
+    plan = route("Which five countries had the highest life expectancy in 2007, and what do studies say about "
+                 "healthy life expectancy?", registry)
+    assert [(c.agent, c.task) for c in plan.steps[0]] == [
+        ("data_analysis", "Which five countries had the highest life expectancy in 2007?"),
+        ("retrieval", "What do studies say about healthy life expectancy?")]
+    assert split_tasks("How many orders per month and how many per year?", registry) == {}

@@ -192,6 +192,7 @@ class DataAnalysisAgent:
         self.verify = verify
         self._verifier: Any = None
         self._verified: OrderedDict[tuple[str, str], float | None] = OrderedDict()
+        self._vocabulary: frozenset[str] | None = None
 
     @property
     def description(self) -> str:
@@ -210,6 +211,22 @@ class DataAnalysisAgent:
 
             self._writer = SQLWriter(self.db, self.options, lm=resolve_lm(self._lm))
         return self._writer
+
+    def forget(self) -> None:
+        """Drop what the agent remembers between calls (recent outcomes kept for retries, and the LM check's
+        verdicts), so the next call computes everything again (benchmarks time computed answers)."""
+        with self._recent_lock:
+            self._recent.clear()
+            self._verified.clear()
+
+    def relevance(self, question: str) -> float:
+        """Share of the question's content words that name a table or column of the database
+        (``workbench.sql.vocabulary``); the supervisor's router reads it to decide without the LM."""
+        from workbench.sql.vocabulary import schema_relevance, schema_vocabulary
+
+        if self._vocabulary is None:
+            self._vocabulary = schema_vocabulary(self.db)
+        return schema_relevance(question, self._vocabulary)
 
     def cache_key(self, question: str) -> str:
         """Key for caching answers: normalised question, schema fingerprint, program version, switches and LM."""

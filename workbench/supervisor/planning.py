@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ _DATA_WORDS = re.compile(
     r"|most|least|per|each|by year|trend|over time|percentage|ratio|rank|list all|chart|plot|table)\b", re.I)
 _TEXT_WORDS = re.compile(r"\b(why|explain|what does|who|policy|according to|describe|evidence|says?|"
                          r"document|paper|stud(y|ies)|research|claim|support)\b", re.I)
+_YES_NO = re.compile(r"^\s*(does|do|did|can|could|should|is|are|was|were|has|have)\b", re.I)
 
 
 class PlanError(WorkbenchError, ValueError):
@@ -97,13 +99,50 @@ def parse_plan(text: str, registry: AgentRegistry, max_steps: int = 3,
     return steps
 
 
+DATA_RELEVANCE = 0.2  # schema relevance at which a question goes to the data agent (chosen on visible data)
+UNSURE_BELOW = 0.1  # below this a question with data words is left to the LM planner
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What a question asks for: figures (``data``), text (``text``), and whether the router is ``sure``."""
+
+    data: bool
+    text: bool
+    sure: bool
+    relevance: float | None = None
+
+
+def signals(question: str, registry: AgentRegistry | None = None) -> Signals:
+    """Read what ``question`` needs without an LM.
+
+    With a data agent that reports ``relevance(question)`` (the share of the question's words that name its
+    tables and columns, ``workbench.sql.vocabulary``), the question wants data when that share reaches
+    ``DATA_RELEVANCE`` and text when it names text (studies, evidence, why) or no data; the router is sure unless
+    the question has data words but its schema share is low yet not zero. Without one, data words and text
+    words decide, and the router is sure when either is found.
+    """
+    data_words = bool(_DATA_WORDS.search(question))
+    text_words = bool(_TEXT_WORDS.search(question))
+    agent = registry.get(DATA_AGENT) if registry is not None and DATA_AGENT in registry else None
+    measure = getattr(agent, "relevance", None)
+    if callable(measure):
+        relevance = float(measure(question))
+        data = relevance >= DATA_RELEVANCE
+        sure = data or relevance == 0.0 or (relevance < UNSURE_BELOW and not data_words)
+        return Signals(data, text_words or not data, sure, round(relevance, 3))
+    text = text_words or (not data_words and bool(_YES_NO.search(question)))
+    return Signals(data_words, text, data_words or text)
+
+
 def route(question: str, registry: AgentRegistry, *, widen: bool = False) -> Plan:
     """The deterministic plan: data questions to ``data_analysis``, others to ``retrieval``, mixed ones to both.
 
     ``widen`` (a retry after a poor judgement) calls both, since the first choice did not do.
     """
-    wants_data = widen or bool(_DATA_WORDS.search(question))
-    wants_text = widen or bool(_TEXT_WORDS.search(question)) or not wants_data
+    read = signals(question, registry)
+    wants_data = widen or read.data
+    wants_text = widen or read.text or not wants_data
     chosen = [name for name, wanted in ((DATA_AGENT, wants_data), (TEXT_AGENT, wants_text))
               if wanted and name in registry]
     if not chosen:
@@ -114,12 +153,57 @@ def route(question: str, registry: AgentRegistry, *, widen: bool = False) -> Pla
     if widen:
         reasons = dict.fromkeys(reasons, "retry: every worker")
     why = ", ".join(f"{name} ({reasons.get(name, 'first registered agent')})" for name in chosen)
-    return Plan([[AgentCall(name, question) for name in chosen]], "router", note=f"router chose {why}")
+    tasks = split_tasks(question, registry) if {DATA_AGENT, TEXT_AGENT} <= set(chosen) else {}
+    if tasks:
+        why += "; each gets its part of the question"
+    return Plan([[AgentCall(name, tasks.get(name, question)) for name in chosen]], "router",
+                note=f"router chose {why}")
+
+
+_CLAUSE = re.compile(r",?\s+and\s+(?=(?:what|how|which|who|why|where|when|does|do|did|is|are|was|were)\b)", re.I)
+
+
+def split_tasks(question: str, registry: AgentRegistry) -> dict[str, str]:
+    """For a question that joins a data part and a text part ("Which five countries ..., and what do studies say
+    about ...?"), each agent's part: ``{data_analysis: first part?, retrieval: second part}``. Empty when the
+    question does not split that way (then every agent gets the whole question)."""
+    parts = [p.strip(" ,") for p in _CLAUSE.split(question, maxsplit=1)]
+    if len(parts) != 2 or not all(parts):
+        return {}
+    kinds = [(signals(p, registry).data, bool(_TEXT_WORDS.search(p))) for p in parts]
+    if kinds[0] == (True, False) and kinds[1][1]:
+        data, text = parts
+    elif kinds[1] == (True, False) and kinds[0][1]:
+        text, data = parts
+    else:
+        return {}
+    ask = lambda part: part if part.endswith("?") else f"{part}?"  # noqa: E731
+    return {DATA_AGENT: ask(data[0].upper() + data[1:]), TEXT_AGENT: ask(text[0].upper() + text[1:])}
 
 
 async def router_planner(question: str, registry: AgentRegistry, feedback: str = "", iteration: int = 0) -> Plan:
     """``route`` as a supervisor planner (no LM): widened on iterations after the first."""
     return route(question, registry, widen=iteration > 0)
+
+
+class AutoPlanner:
+    """The router when the question says what it needs (``signals``: figures, text, or both), the LM planner
+    only when it says neither; a question the router planned stays with the router on later iterations.
+
+    How often it is sure, and right, on visible data is in the README ("Fast answers").
+    """
+
+    def __init__(self, lm_planner: Callable[[str, AgentRegistry, str, int], Plan]) -> None:
+        self.lm_planner = lm_planner
+
+    def __call__(self, question: str, registry: AgentRegistry, feedback: str = "", iteration: int = 0) -> Plan:
+        read = signals(question, registry)
+        if read.sure:
+            plan = route(question, registry, widen=iteration > 0)
+            share = "" if read.relevance is None else f", schema share {read.relevance:.2f}"
+            plan.note = f"{plan.note} (sure{share}; no LM)"
+            return plan
+        return self.lm_planner(question, registry, feedback, iteration)
 
 
 class LMPlanner:
