@@ -65,6 +65,7 @@ bench: setup
 	$(VENV)/bin/workbench bench lm
 	$(VENV)/bin/workbench bench retrieval --out outputs/bench-retrieval
 	$(VENV)/bin/workbench bench supervisor --out outputs/bench-supervisor
+	$(VENV)/bin/workbench bench answer --questions demo --repeat 3 --out outputs/bench-answer
 
 # The MLflow UI on 127.0.0.1:5000 over the project's store, offline (litellm must not fetch its cost map).
 mlflow: setup

@@ -79,3 +79,34 @@ def test_the_readme_showcase_names_all_five_countries_with_their_figures():
     stated = [float(x) for x in re.findall(r"\d+\.\d+", result.answer)]
     assert all(any(abs(x - value) < 0.05 for x in stated) for _, value in LIFE_EXPECTANCY_2007), result.answer
     assert result.faithfulness["faithful"] and result.score is not None
+
+
+def test_saved_prompt_prefixes_give_the_same_greedy_sql_as_fresh_evaluation():
+    """The prefix state cache (``workbench.prefix_cache``) restores evaluated prefixes of other prompts; greedy
+    output must be byte-identical to evaluating each prompt on an empty context."""
+    from workbench.agents.data_analysis import DataAnalysisAgent
+    from workbench.config import Settings
+    from workbench.sql.text2sql import Text2SQLOptions
+    from workbench.tracing import Trace, use_trace
+
+    spider_db = next((SPIDER / "database" / "concert_singer").glob("*.sqlite"))
+    calls = [(DEMO_DB, DEMO_QUESTIONS[0]), (spider_db, "How many singers do we have?"),
+             (DEMO_DB, DEMO_QUESTIONS[2]), (spider_db, "What is the average age of all singers?")]
+
+    def answers(prefix_cache_mb: int, slot: str, fresh: bool) -> tuple[list[str], int]:
+        lm = load_lm("qwen2.5-coder-1.5b", cache=False, slot=slot,
+                     settings=Settings(lm_prefix_cache_mb=prefix_cache_mb))
+        agents = {db: DataAnalysisAgent(db, lm=lm, verify=False, options=Text2SQLOptions())
+                  for db in (DEMO_DB, spider_db)}
+        trace, out = Trace("prefix"), []
+        with use_trace(trace):
+            for db, question in calls:
+                if fresh:
+                    lm.engine.prefix_cache.prepare(lm.engine._model()[0], [-1])  # nothing of the last prompt kept
+                out.append(agents[db].writer(question).sql)
+        return out, sum(int(e.data.get("cached_tokens") or 0) for e in trace.of_kind("lm_call"))
+
+    cached, reused = answers(512, "prefix-on", fresh=False)
+    fresh, none = answers(0, "prefix-off", fresh=True)
+    assert cached == fresh
+    assert none == 0 and reused > 500  # the second visit to each database restored its schema prefix

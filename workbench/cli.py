@@ -213,6 +213,24 @@ def _parser() -> argparse.ArgumentParser:
     sup.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     sup.add_argument("--default-gc", action="store_true", help="leave the workers' garbage collector untuned")
     sup.add_argument("--no-log", action="store_true", help="do not log to MLflow")
+    ans = bench_sub.add_parser("answer", help="seconds to a full supervisor answer with the real model, by stage")
+    ans.add_argument("--questions", default="demo", help="'demo' (the three demo questions) or a file of questions")
+    ans.add_argument("--lm", help="model (default: WORKBENCH_LM)")
+    ans.add_argument("--repeat", type=int, default=1, help="rounds over the questions")
+    ans.add_argument("--out", required=True, help="output folder for results.jsonl and summary.json")
+    ans.add_argument("--planner", choices=["auto", "lm", "router"], default="auto",
+                     help="auto: the router when it is sure, else the LM planner (default)")
+    ans.add_argument("--prefix-cache-mb", type=int, help="saved prompt prefixes per model context (0: off; "
+                     "default WORKBENCH_LM_PREFIX_CACHE_MB)")
+    ans.add_argument("--answer", choices=["draft", "rows"], default="rows",
+                     help="draft: the LM writes from all evidence; rows: SQL rows written out, the LM writes about "
+                     "sources only")
+    ans.add_argument("--context-tokens", type=int, help="retrieved text handed to the writer (default: the demo's, "
+                     "300)")
+    ans.add_argument("--candidates", type=int, help="SQL queries per question in the first pass (default: the "
+                     "data agent's)")
+    ans.add_argument("--no-warmup", action="store_true", help="time from a cold process")
+    ans.add_argument("--no-log", action="store_true", help="do not log to MLflow")
     return parser
 
 
@@ -269,6 +287,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         bench_retrieval(args.out, args.sizes, queries=args.queries, ann=args.ann, log=not args.no_log, progress=False)
         print(f"wrote {args.out}/summary.json")
         return 0
+    if args.command == "bench" and args.bench == "answer":
+        return _bench_answer(args)
     if args.command == "bench" and args.bench == "supervisor":
         from workbench.evaluation.supervisor_bench import bench_supervisor
 
@@ -342,6 +362,28 @@ def _eval(args: argparse.Namespace) -> int:
     cached = " (DSPy cache on: cached answers take no time)" if s.lm_cache else ""
     print(f"seconds per question p50 {s.seconds_p50}, p95 {s.seconds_p95}; wall {s.wall_s} s{cached}")
     print(f"program: {s.compiled or 'zero-shot'}; errors: {s.errors_by_kind}; wrote {args.out}/summary.json")
+    return 0
+
+
+def _bench_answer(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from workbench.config import get_settings
+    from workbench.demo import CONTEXT_TOKENS, demo_supervisor
+    from workbench.evaluation.answer_bench import bench_answer, read_questions
+
+    questions = read_questions(args.questions)
+    context_tokens = args.context_tokens or CONTEXT_TOKENS
+    settings = get_settings()
+    if args.prefix_cache_mb is not None:
+        settings = dataclasses.replace(settings, lm_prefix_cache_mb=args.prefix_cache_mb)
+    supervisor = demo_supervisor(lm=args.lm, settings=settings, cache=False, planner=args.planner,
+                                 answer=args.answer, context_tokens=context_tokens, candidates=args.candidates)
+    options = {"planner": args.planner, "prefix_cache_mb": settings.lm_prefix_cache_mb, "answer": args.answer,
+               "context_tokens": context_tokens, "candidates": args.candidates}
+    bench_answer(questions, args.out, lm=args.lm, repeat=args.repeat, warmup=not args.no_warmup,
+                 supervisor=supervisor, settings=settings, log=not args.no_log, options=options)
+    print(f"wrote {args.out}/summary.json")
     return 0
 
 

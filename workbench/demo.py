@@ -14,6 +14,7 @@ trace.
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,9 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 DEMO_DB = DATA / "demo.duckdb"
 DEMO_CORPUS = DATA / "scifact"
 
+# How much retrieved text the answer writer reads: the best source or two. Every prompt token costs ~13 ms with the
+# 1.5B model on two cores, and the writer reads all of it (README, "Fast answers").
+CONTEXT_TOKENS = 300
 DB_ABOUT = "Gapminder country statistics by year, restaurant tips, weekly stock prices, iris flowers"
 CORPUS_ABOUT = "SciFact, abstracts of biomedical and clinical research papers"
 
@@ -50,8 +54,16 @@ SUPERVISOR_QUESTIONS = (
 
 
 def demo_supervisor(*, lm: Any = None, db: str | Path | None = None, corpus: str | Path | None = None,
-                    settings: Settings | None = None, progress: bool = True) -> Supervisor:
-    """The demo's ``Supervisor``: SQL over the demo database and retrieval over SciFact, on ``lm``."""
+                    settings: Settings | None = None, progress: bool = True, cache: bool = True,
+                    planner: str = "auto", answer: str = "rows", context_tokens: int = CONTEXT_TOKENS,
+                    candidates: int | None = None) -> Supervisor:
+    """The demo's ``Supervisor``: SQL over the demo database and retrieval over SciFact, on ``lm``.
+
+    ``cache=False`` turns DSPy's response cache off for every LM call (benchmarks time computed answers);
+    ``planner`` and ``answer`` are the ``Supervisor``'s; ``context_tokens`` is how much of the sources the
+    retrieval agent hands on (the answer writer reads all of it); ``candidates`` the SQL queries the data agent
+    writes per question (default: the agent's).
+    """
     from workbench.agents.base import Agent
     from workbench.agents.data_analysis import DataAnalysisAgent
     from workbench.agents.retrieval import InformationRetrievalAgent
@@ -67,12 +79,18 @@ def demo_supervisor(*, lm: Any = None, db: str | Path | None = None, corpus: str
     corpus_path = Path(corpus) if corpus else DEMO_CORPUS
     if not (corpus_path / "corpus.jsonl").is_file() and not corpus_path.is_file():
         raise MissingInputError(f"No BEIR corpus at {corpus_path}: pass a folder with corpus.jsonl")
-    model = resolve_lm(lm, settings=settings)
+    model = resolve_lm(lm, settings=settings, cache=cache)
     index, _ = cached_index(Corpus.from_beir(corpus_path), settings=settings, progress=progress)
-    agents: list[Agent] = [DataAnalysisAgent(db_path, lm=model, about=DB_ABOUT if db is None else ""),
-              InformationRetrievalAgent(index, about=CORPUS_ABOUT if corpus is None else "")]
+    from workbench.agents.data_analysis import DEFAULT_OPTIONS
+
+    options = DEFAULT_OPTIONS if candidates is None else dataclasses.replace(DEFAULT_OPTIONS, candidates=candidates)
+    agents: list[Agent] = [DataAnalysisAgent(db_path, lm=model, about=DB_ABOUT if db is None else "", options=options),
+              InformationRetrievalAgent(index, about=CORPUS_ABOUT if corpus is None else "",
+                                        token_budget=context_tokens)]
     # a named model gets its own slot for the supervisor (planner, writer), so they keep their prompt caches apart
-    return Supervisor(agents, lm=model if not isinstance(lm, str | None) else lm, settings=settings)
+    own = model if not isinstance(lm, str | None) else lm if cache else resolve_lm(lm, settings=settings, cache=False,
+                                                                                    slot="supervisor")
+    return Supervisor(agents, lm=own, settings=settings, planner=planner, answer=answer)
 
 
 def run_demo(*, lm: str | None = None, db: str | Path | None = None, corpus: str | Path | None = None,

@@ -122,3 +122,13 @@ def test_an_unfaithful_draft_is_replaced_by_an_answer_written_from_the_rows():
     assert result.answer == "Joe (52), Ann (43)."
     events = [e.data for e in result.trace.of_kind("decision") if e.name == "faithfulness"]
     assert events[0]["how"] == "rewrite" and "61" in events[0]["unsupported"]
+
+
+def test_in_rows_mode_sql_rows_are_written_out_without_asking_the_writer():
+    agent = Scripted(table("SELECT name, age FROM singer", RIGHT, checks()), table("", None, checks()))
+    asked: list[str] = []
+    sup = Supervisor([agent], planner="router", judge=GroundedEvaluator(MODEL), answer="rows",
+                     writer=lambda q, e: asked.append(e) or "unused", sessions=":memory:")
+    result = sup.run("List the singers and their ages")
+    assert result.answer == "Joe (52), Ann (43)." and not asked
+    assert result.faithfulness["how"] == "rows" and result.faithfulness["faithful"]

@@ -15,6 +15,10 @@ import dspy
 
 VERSION = "text2sql-v4"
 NO_FEEDBACK = "none"
+# Generation limits: a query is rarely over 150 tokens, and a small model that loops would otherwise run to the
+# time limit (the 0.5B model sometimes repeats a clause until it is cut off).
+MAX_TOKENS = 256
+MAX_TOKENS_REASONING = 640
 
 
 class GenerateSQL(dspy.Signature):
@@ -38,7 +42,10 @@ class Text2SQL(dspy.Module):
 
     def forward(self, question: str, db_schema: str, dialect: str = "duckdb", feedback: str = NO_FEEDBACK,
                 **kwargs: Any) -> dspy.Prediction:
-        """Return a prediction whose ``sql`` field holds the cleaned query."""
+        """Return a prediction whose ``sql`` field holds the cleaned query (at most ``MAX_TOKENS`` generated tokens,
+        ``MAX_TOKENS_REASONING`` with chain of thought, unless ``config`` says otherwise)."""
+        limit = MAX_TOKENS_REASONING if isinstance(self.generate, dspy.ChainOfThought) else MAX_TOKENS
+        kwargs["config"] = {"max_tokens": limit, **(kwargs.get("config") or {})}
         out = self.generate(db_schema=db_schema, dialect=dialect, question=question, feedback=feedback, **kwargs)
         return dspy.Prediction(sql=clean_sql(out.sql))
 

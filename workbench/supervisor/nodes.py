@@ -82,6 +82,7 @@ class Nodes:
     writer: Writer
     threshold: float
     max_iterations: int
+    answer_mode: str = "draft"
 
     @staticmethod
     def wrap(name: str, fn: Callable[[Any, Trace], Awaitable[dict[str, Any]]]
@@ -106,6 +107,11 @@ class Nodes:
                                     iteration)
         steps = [[{"agent": c.agent, "task": str(c.task)} for c in step] for step in plan.steps]
         previous = list(state.get("results", {}).values())
+        kept = [c for step in steps for c in step if self._settled(c, previous)]
+        if kept and len(kept) < sum(len(step) for step in steps):  # what already scored well is not asked again
+            steps = [[c for c in step if c not in kept] for step in steps]
+            steps = [step for step in steps if step]
+            plan.note = f"{plan.note}; kept the earlier answer of {', '.join(c['agent'] for c in kept)}".lstrip("; ")
         for step in steps:
             for call in step:
                 retry = self._retry_of(call, previous)
@@ -113,6 +119,11 @@ class Nodes:
                     call["retry"] = retry
         trace.emit("decision", "plan", iteration=iteration, source=plan.source, steps=steps, note=plan.note)
         return {"plan": steps, "plan_source": plan.source, "plan_note": plan.note, "step": 0, "selected": []}
+
+    def _settled(self, call: dict[str, Any], previous: list[dict[str, Any]]) -> bool:
+        """Whether an earlier usable record of this very call (agent and task) already scored at the threshold."""
+        return any(r["agent"] == call["agent"] and r["task"] == call["task"] and r["ok"]
+                   and r.get("score", 0.0) >= self.threshold for r in previous)
 
     def _retry_of(self, call: dict[str, Any], previous: list[dict[str, Any]]) -> dict[str, Any] | None:
         """The retry details for a planned call when an earlier usable record of it scored below the threshold."""
@@ -191,26 +202,53 @@ class Nodes:
         question, evidence = state["question"], join_evidence([r["evidence"] for r in records])
         answer_score = _answer_score(state, records)
         try:
-            text = await call_component(self.writer, question, evidence)
-            text, report = await self._checked(question, evidence, records, text, trace)
+            if self.answer_mode == "rows":
+                text, report = await self._rows_first(question, evidence, records, trace)
+            else:
+                text = await call_component(self.writer, question, evidence)
+                text, report = await self._checked(question, evidence, records, text, trace)
         except Exception as exc:  # keep the evidence even when the writer fails
             message = f"The answer could not be written ({type(exc).__name__}: {exc}); the evidence is kept."
             return {"answer": message, "errors": [f"answer: {type(exc).__name__}: {exc}"], "answer_keys": keys}
         return {"answer": text, "answer_keys": keys, "faithfulness": report,
                 **({"answer_score": round(answer_score, 4)} if answer_score is not None else {})}
 
+    async def _rows_first(self, question: str, evidence: str, records: list[dict[str, Any]],
+                          trace: Trace) -> tuple[str, dict[str, Any]]:
+        """``answer_mode="rows"``: the SQL results written out from their rows (no LM), then what the writer says
+        about the other evidence (sources), kept sentence by sentence where the checker finds it supported (the
+        whole draft when it has no supported sentence; the report then says it is not faithful). No rewrite."""
+        from workbench.supervisor.faithfulness import check_answer, supported_sentences, template_answer
+
+        tables = _tables(records)
+        parts = list(dict.fromkeys(template_answer(question, t) for t in tables))
+        others = [r for r in records if r["ok"] and _table(r) is None]
+        how = "rows"
+        if others:
+            text_evidence = join_evidence([r["evidence"] for r in others])
+            tasks = {r["task"] for r in others}  # what the sources were searched for: that part of the question
+            asked = tasks.pop() if len(tasks) == 1 and len(tables) else question
+            draft = await call_component(self.writer, asked, text_evidence)
+            kept = supported_sentences(draft, text_evidence, question)
+            if kept and not kept[-1].rstrip().endswith((".", "!", "?", ")", "]")):
+                kept = kept[:-1]  # a sentence cut off at the generation limit
+            parts += kept or ([] if parts else [draft])
+            how = "rows+draft" if tables else "draft"
+        text = " ".join(parts)
+        report = check_answer(text, evidence, question, tables=tables)
+        found: dict[str, Any] = {"how": how, "faithful": report.faithful, "complete": report.complete,
+                                 "unsupported": list(report.unsupported), "missing": list(report.missing),
+                                 "checked": report.checked}
+        trace.emit("decision", "faithfulness", **found)
+        return text, found
+
     async def _checked(self, question: str, evidence: str, records: list[dict[str, Any]], draft: str,
                        trace: Trace) -> tuple[str, dict[str, Any]]:
         """The draft if the checker finds it faithful and complete; else one rewrite with the findings; else the
         answer templated from the rows. Returns the text and what the checker found."""
-        from workbench.supervisor.faithfulness import (
-            check_answer,
-            supported_sentences,
-            table_from_record,
-            template_answer,
-        )
+        from workbench.supervisor.faithfulness import check_answer, supported_sentences, template_answer
 
-        tables = [t for t in (table_from_record(r.get("payload") or {}) for r in records if r["ok"]) if t]
+        tables = _tables(records)
         report = check_answer(draft, evidence, question, tables=tables)
         how, text = "draft", draft
         if not report.ok:
@@ -224,7 +262,8 @@ class Nodes:
                 how, text, report = "rewrite", rewrite, second
             elif tables:  # the rows written out, and what the draft said about the rest that holds up
                 rest = supported_sentences(rewrite, evidence, question, tables=tables)
-                how, text = "template", " ".join([*(template_answer(question, t) for t in tables), *rest])
+                rows = dict.fromkeys(template_answer(question, t) for t in tables)  # the same rows once
+                how, text = "template", " ".join([*rows, *rest])
                 report = check_answer(text, evidence, question, tables=tables)
             else:
                 how, text, report = "rewrite", rewrite, second
@@ -285,6 +324,18 @@ def _answer_score(state: SessionState, records: list[dict[str, Any]]) -> float |
         if whole:
             return float(whole[-1])
     return math.prod(r["score"] for r in usable)
+
+
+def _table(record: dict[str, Any]) -> Any:
+    """The result table of a usable record (``workbench.supervisor.faithfulness.Table``), or None."""
+    from workbench.supervisor.faithfulness import table_from_record
+
+    return table_from_record(record.get("payload") or {}) if record["ok"] else None
+
+
+def _tables(records: list[dict[str, Any]]) -> list[Any]:
+    """The result tables of the usable records, in order."""
+    return [t for t in map(_table, records) if t is not None]
 
 
 def _unique_keys(agents: list[str], iteration: int, step: int) -> list[str]:

@@ -55,11 +55,16 @@ class Supervisor:
         agents: The workers (an ``AgentRegistry`` or agents to register).
         lm: The LM of the planner, judge and answer writer: a ``dspy.LM`` or a model name; default the ``lm``
             setting. Loaded on first use, and only when a component needs it.
-        planner: ``"lm"`` (default), ``"router"`` (deterministic, no LM), or a callable
+        planner: ``"auto"`` (default: the router when the question names the work, else the LM planner),
+            ``"lm"``, ``"router"`` (deterministic, no LM), or a callable
             ``(question, registry, feedback, iteration) -> Plan``.
         judge: ``"grounded"`` (default: the probability that each answer is right, from checks; no LM),
             ``"lm"`` (the DSPy judge on ``lm``), or a callable ``(question, records) -> Judgement``.
         writer: A callable ``(question, evidence) -> str``; default the LM answer writer.
+        answer: ``"draft"`` (default: the writer drafts from all the evidence, the draft is checked, rewritten once
+            if unfaithful, and replaced by the rows written out if still unfaithful) or ``"rows"`` (SQL results are
+            written out from their rows without an LM; the writer only writes about the other evidence, and only
+            its supported sentences are kept: faster, and faithful by construction).
         sessions: Where sessions are checkpointed: a SQLite path, ``":memory:"``, or a LangGraph checkpointer;
             default ``Settings.sessions_path``.
         settings: Defaults for threshold, iterations and timeouts (``get_settings()`` when omitted).
@@ -69,9 +74,9 @@ class Supervisor:
     """
 
     def __init__(self, agents: AgentRegistry | Iterable[Agent], *, lm: dspy.BaseLM | str | None = None,
-                 planner: str | Planner = "lm", judge: str | Judge = "grounded", writer: Writer | None = None,
+                 planner: str | Planner = "auto", judge: str | Judge = "grounded", writer: Writer | None = None,
                  sessions: str | Path | Any | None = None, settings: Settings | None = None,
-                 threshold: float | None = None, max_iterations: int | None = None,
+                 threshold: float | None = None, max_iterations: int | None = None, answer: str = "draft",
                  agent_timeout_s: float | None = None, step_timeout_s: float | None = None, attempts: int = 2,
                  failure_threshold: int = 3, reset_after_s: float = 30.0) -> None:
         from workbench.supervisor.executor import StepExecutor
@@ -89,7 +94,9 @@ class Supervisor:
         self.nodes = Nodes(self.registry, self.executor, planner=self._planner(planner),
                            judge=self._judge(judge), writer=writer or self._lm_component("writer"),
                            threshold=s.supervisor_threshold if threshold is None else threshold,
-                           max_iterations=max_iterations or s.supervisor_max_iterations)
+                           max_iterations=max_iterations or s.supervisor_max_iterations, answer_mode=answer)
+        if answer not in ("draft", "rows"):
+            raise ValueError(f"answer must be 'draft' or 'rows', got {answer!r}")
         self.checkpointer = self._checkpointer(sessions)
         from workbench.supervisor.graph import build_graph
 
@@ -252,15 +259,17 @@ class Supervisor:
         return self._loaded_lm
 
     def _planner(self, planner: str | Planner) -> Planner:
-        from workbench.supervisor.planning import LMPlanner, router_planner
+        from workbench.supervisor.planning import AutoPlanner, LMPlanner, router_planner
 
         if planner == "router":
             return router_planner
         if planner == "lm":
             return lambda *args: LMPlanner(self.lm)(*args)
+        if planner == "auto":
+            return AutoPlanner(lambda *args: LMPlanner(self.lm)(*args))
         if callable(planner):
             return planner
-        raise ValueError(f"planner must be 'lm', 'router' or a callable, got {planner!r}")
+        raise ValueError(f"planner must be 'auto', 'lm', 'router' or a callable, got {planner!r}")
 
     def _judge(self, judge: str | Judge) -> Judge:
         if judge == "grounded":
