@@ -160,3 +160,21 @@ def test_generated_text_streams_to_the_trace_without_dspy_field_markers():
     for n in range(len(generated) + 1):  # llama.cpp calls the processor once per sampled token
         stream(prompt + generated[:n], None)
     assert "".join(seen).strip() == "Japan (82.6)"
+
+
+def test_the_first_field_header_is_prompted_not_generated_and_generation_stops_at_the_completion_marker():
+    lm, llama = recorded_lm("Paris\n\n")  # what the model writes after a prompted header
+    with dspy.context(lm=lm):
+        prediction = dspy.Predict(Ask)(question="Capital of France?")
+    assert prediction.answer == "Paris"
+    assert llama.prompt().endswith("<|im_start|>assistant\n[[ ## answer ## ]]\n")
+    assert "[[ ## completed" in llama.calls[0]["stop"]
+
+
+def test_without_prefill_the_prompt_ends_at_the_assistant_turn():
+    llama = RecordedLlama(chat_answer(answer="Paris"))
+    engine = LlamaCppEngine("m.gguf", llama=llama, prefill=False)
+    lm = dspy.LM("local/recorded", engine=engine, cache=False, temperature=0.0, max_tokens=64)
+    with dspy.context(lm=lm):
+        assert dspy.Predict(Ask)(question="Capital of France?").answer == "Paris"
+    assert llama.prompt().endswith("<|im_start|>assistant\n")

@@ -52,6 +52,8 @@ class Settings:
             stops at the limit and the answer is marked truncated.
         lm_context: Context window (tokens) of local models.
         lm_threads: CPU threads for local models; 0 means all cores.
+        lm_prefill: Put the first output field's header of a DSPy prompt in the
+            prompt and stop at its completion marker instead of generating both.
         lm_prefix_cache_mb: Megabytes of evaluated prompt prefixes each local
             model context keeps (``workbench.prefix_cache``); 0 keeps only the
             prefix the context holds.
@@ -87,6 +89,7 @@ class Settings:
     lm_context: int = 4096
     lm_threads: int = 0
     lm_prefix_cache_mb: int = 512
+    lm_prefill: bool = True
     cache_dir: Path = field(default_factory=_default_cache_dir)
     home: Path = field(default_factory=Path.cwd)
     mlflow_uri: str = ""

@@ -117,6 +117,9 @@ class LlamaCppEngine:
         timeout_s: Wall-clock limit of one generation.
         slot: Which cached model instance to use ("" is the default one).
         prefix_cache_mb: Most megabytes of saved prompt prefixes kept for the slot (0: only the live one).
+        prefill: When a DSPy chat-adapter prompt names the reply's first field (``[[ ## sql ## ]]``), put that
+            header in the prompt instead of generating it, and stop at the ``[[ ## completed ## ]]`` marker
+            instead of generating it: about 12 fewer generated tokens per call (the reply text is the same).
         llama: An already-built ``llama_cpp.Llama`` (or a stand-in with its
             ``tokenize``/``create_completion``); loaded lazily from ``model_path`` when None.
     """
@@ -131,11 +134,13 @@ class LlamaCppEngine:
         timeout_s: float = 120.0,
         slot: str = "",
         prefix_cache_mb: int = 512,
+        prefill: bool = True,
         llama: Any = None,
     ) -> None:
         self.model_path = str(model_path)
         self.slot = slot
         self.prefix_cache_mb = prefix_cache_mb
+        self.prefill = prefill
         _quiet_truncation_warnings()
         self.n_ctx = n_ctx
         self.n_threads = n_threads
@@ -194,6 +199,10 @@ class LlamaCppEngine:
         llama, lock = self._model()
         messages = _chat_messages(request)
         tokens, stops = self.format_prompt(messages)
+        prefill = _first_field_header(messages) if self.prefill else ""
+        if prefill:  # the reply's first header is known: it is part of the prompt, not generated
+            tokens = tokens + llama.tokenize(prefill.encode("utf-8"), add_bos=False, special=False)
+            stops = [*stops, _COMPLETED_MARKER]
         if len(tokens) >= self.n_ctx:
             raise ContextLengthError(
                 f"The prompt has {len(tokens)} tokens; the context window is {self.n_ctx}. "
@@ -224,6 +233,8 @@ class LlamaCppEngine:
         seconds = time.perf_counter() - started
         choice = out["choices"][0]
         text = choice.get("text") or ""
+        if prefill and not text.lstrip().startswith(prefill.strip()):  # (a model that writes the header again)
+            text = prefill + text
         usage = out.get("usage") or {}
         truncated = timed_out.is_set() or choice.get("finish_reason") == "length"
         self.stats.add(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), seconds, truncated, cached)
@@ -303,12 +314,23 @@ class LlamaCppEngine:
         """State DSPy saves with a program, so a saved program reloads this engine."""
         return {"model_path": self.model_path, "n_ctx": self.n_ctx, "n_threads": self.n_threads,
                 "n_batch": self.n_batch, "timeout_s": self.timeout_s, "slot": self.slot,
-                "prefix_cache_mb": self.prefix_cache_mb}
+                "prefix_cache_mb": self.prefix_cache_mb, "prefill": self.prefill}
 
     @classmethod
     def load_state(cls, state: dict[str, Any]) -> LlamaCppEngine:
         """Rebuild an engine from ``dump_state`` output."""
         return cls(**state)
+
+
+_FIRST_FIELD = re.compile(r"starting with the field `(\[\[ ## \w+ ## \]\])`")
+_COMPLETED_MARKER = "[[ ## completed"
+
+
+def _first_field_header(messages: list[dict[str, str]]) -> str:
+    """The header DSPy's chat adapter asks the reply to start with (``"[[ ## sql ## ]]\n"``), or ''."""
+    last = messages[-1]["content"] if messages and messages[-1].get("role") == "user" else ""
+    match = _FIRST_FIELD.search(last[-600:])
+    return f"{match.group(1)}\n" if match else ""
 
 
 def _token_text(llama: Any, token: int) -> str:

@@ -62,7 +62,7 @@ def load_lm(name: str | None = None, *, settings: Settings | None = None, progre
     identity = f"{spec.name}-{spec.sha256[:12]}" if spec else f"{path.stem}-{path.stat().st_size}"
     engine = LlamaCppEngine(
         path, n_ctx=settings.lm_context, n_threads=settings.threads, timeout_s=settings.lm_timeout_s, slot=slot,
-        prefix_cache_mb=settings.lm_prefix_cache_mb,
+        prefix_cache_mb=settings.lm_prefix_cache_mb, prefill=settings.lm_prefill,
     )
     return attach(dspy.LM(f"local/{identity}", engine=engine, async_engine=AsyncLlamaCppEngine(engine), **common))
 
