@@ -132,3 +132,18 @@ def test_in_rows_mode_sql_rows_are_written_out_without_asking_the_writer():
     result = sup.run("List the singers and their ages")
     assert result.answer == "Joe (52), Ann (43)." and not asked
     assert result.faithfulness["how"] == "rows" and result.faithfulness["faithful"]
+
+
+def test_in_rows_mode_a_sentence_cut_off_at_the_token_limit_is_dropped():
+    from workbench.agents.base import agent
+
+    @agent(name="retrieval", description="Searches abstracts.")
+    def sources(task: str) -> str:
+        return "[1] Exercise lowers mortality in older adults."
+
+    sup = Supervisor([sources], planner="router", judge=GroundedEvaluator(MODEL), answer="rows",
+                     writer=lambda q, e: "Exercise lowers mortality in older adults [1]. In the cohort of 3 st",
+                     sessions=":memory:")
+    result = sup.run("Does exercise lower mortality?")
+    assert result.answer == "Exercise lowers mortality in older adults [1]."
+    assert result.faithfulness["how"] == "draft"

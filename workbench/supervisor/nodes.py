@@ -229,10 +229,8 @@ class Nodes:
             tasks = {r["task"] for r in others}  # what the sources were searched for: that part of the question
             asked = tasks.pop() if len(tasks) == 1 and len(tables) else question
             draft = await call_component(self.writer, asked, text_evidence)
-            kept = supported_sentences(draft, text_evidence, question)
-            if kept and not kept[-1].rstrip().endswith((".", "!", "?", ")", "]")):
-                kept = kept[:-1]  # a sentence cut off at the generation limit
-            parts += kept or ([] if parts else [draft])
+            kept = [s for s in supported_sentences(draft, text_evidence, question) if _whole(s)]
+            parts += kept or ([] if parts else [_whole_sentences(draft)])
             how = "rows+draft" if tables else "draft"
         text = " ".join(parts)
         report = check_answer(text, evidence, question, tables=tables)
@@ -324,6 +322,23 @@ def _answer_score(state: SessionState, records: list[dict[str, Any]]) -> float |
         if whole:
             return float(whole[-1])
     return math.prod(r["score"] for r in usable)
+
+
+_SENTENCE_END = (".", "!", "?", ")", "]", '"')
+
+
+def _whole(sentence: str) -> bool:
+    """Whether a sentence ends as a sentence does (one cut off at the generation limit does not)."""
+    return sentence.rstrip().endswith(_SENTENCE_END)
+
+
+def _whole_sentences(text: str) -> str:
+    """``text`` without a last sentence cut off at the generation limit (all of it when nothing would remain)."""
+    text = text.rstrip()
+    if _whole(text):
+        return text
+    cut = max(text.rfind(f"{end} ") for end in _SENTENCE_END)
+    return text[: cut + 1] if cut > 0 else text
 
 
 def _table(record: dict[str, Any]) -> Any:
