@@ -3,10 +3,12 @@
 The workers are the real ones: a ``DataAnalysisAgent`` over ``data/demo.duckdb``
 (Gapminder, restaurant tips, stocks, iris) and an
 ``InformationRetrievalAgent`` over the SciFact abstracts in ``data/scifact``
-(its hybrid index is built once, about 3.5 minutes on two cores, then cached).
-The planner and answer writer use the configured LM; the grounded evaluator
-scores each answer from checks (no LM) and the answer is checked against its
-evidence. Each question is
+(its hybrid index is built once, about 6 minutes on two cores, then cached).
+The router plans without the LM when the question says what it needs (the LM
+planner otherwise); SQL results are written out from their rows and the
+configured LM writes only about the sources; the grounded evaluator scores
+each answer from checks and one LM forward pass, and the answer is checked
+against its evidence. Each question is
 streamed (one line per step as it happens), and the run is logged to MLflow:
 answers, scores, timings, LM calls and tokens, every result as JSON and every
 trace.

@@ -5,8 +5,9 @@
     >>> async for event in sup.astream("..."):                                           # doctest: +SKIP
     ...     print(event.kind, event.name)
 
-A run plans (an LM planner, or the deterministic router when the plan is
-unusable), selects available agents, runs each step's agents concurrently
+A run plans (a router that needs no LM when the question says what it needs,
+else the LM planner, with the router again when that plan is unusable),
+selects available agents, runs each step's agents concurrently
 under timeouts with retries and circuit breakers, lets the judge score the
 results, re-plans with the judge's feedback while the score is below the
 threshold, and writes the answer citing the evidence. Every run is a session
