@@ -37,9 +37,9 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("programs", "prompts: DSPy signatures and modules, their adapter, compiled-program files (DESIGN: "
                  "programs/ holds prompts and nothing else, so it imports nothing above base)",
      ("workbench.programs",)),
-    ("lm", "language models: the llama.cpp engine, its trace events, load_lm and lm_context (which runs "
-           "programs on an LM, hence above programs)",
-     ("workbench.llama_engine", "workbench.lm_events", "workbench.lm")),
+    ("lm", "language models: the llama.cpp engine, its saved prompt prefixes, its trace events, load_lm and "
+           "lm_context (which runs programs on an LM, hence above programs)",
+     ("workbench.prefix_cache", "workbench.llama_engine", "workbench.lm_events", "workbench.lm")),
     ("tools", "what workers work with: databases and text2sql, search indexes and rerankers",
      ("workbench.sql", "workbench.retrieval")),
     ("workers", "the agents and the single-worker ask(); DESIGN: workers never import the supervisor",
