@@ -90,8 +90,9 @@ def demo_supervisor(*, lm: Any = None, db: str | Path | None = None, corpus: str
               InformationRetrievalAgent(index, about=CORPUS_ABOUT if corpus is None else "",
                                         token_budget=context_tokens)]
     # a named model gets its own slot for the supervisor (planner, writer), so they keep their prompt caches apart
-    own = model if not isinstance(lm, str | None) else lm if cache else resolve_lm(lm, settings=settings, cache=False,
-                                                                                    slot="supervisor")
+    own: Any = model  # an LM object is shared as given
+    if isinstance(lm, str | None):  # a name: the Supervisor loads it on its own slot, with the cache as asked
+        own = lm if cache else resolve_lm(lm, settings=settings, cache=False, slot="supervisor")
     return Supervisor(agents, lm=own, settings=settings, planner=planner, answer=answer)
 
 

@@ -16,7 +16,6 @@ transient ``lm_token`` events.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import re
 import threading
@@ -193,6 +192,7 @@ class LlamaCppEngine:
         """Generate one chat completion for a DSPy ``Request``."""
         from dspy.clients.engines.base import validate_request
         from dspy.lm15 import ContextLengthError, Message, Response, Usage
+        from llama_cpp import LogitsProcessorList
 
         validate_request(request)
         config = request.config
@@ -226,7 +226,7 @@ class LlamaCppEngine:
             processors = [_deadline_processor(llama, time.monotonic() + self.timeout_s, timed_out)]
             if trace is not None:  # the text as it is generated, to the trace's listeners
                 processors.append(_TokenStream(llama, len(tokens), trace, Path(self.model_path).stem))
-            options["logits_processor"] = _processors(processors)
+            options["logits_processor"] = LogitsProcessorList(processors)
             cached = cache.prepare(llama, tokens)
             out = llama.create_completion(**options)
             cache.save(llama, tokens)
@@ -373,12 +373,6 @@ def _chat_messages(request: Request) -> list[dict[str, str]]:
     return messages
 
 
-def _processors(processors: list[Any]) -> Any:
-    from llama_cpp import LogitsProcessorList
-
-    return LogitsProcessorList(processors)
-
-
 class _TokenStream:
     """A logits processor that sends the text generated so far, as it grows, to ``trace`` as transient
     ``lm_token`` events. DSPy's field markers (``[[ ## answer ## ]]``) are left out, so listeners see the
@@ -386,9 +380,7 @@ class _TokenStream:
 
     _MARKER = re.compile(r"\[\[ ## \w+ ## \]\]\s*")
     # the start of a marker at the end of the text: "[", "[[", "[[ #", ... "[[ ## answer ## ]"
-    _PARTIAL = re.compile(functools.reduce(lambda inner, piece: f"{piece}(?:{inner})?",
-                                           reversed(["\\[", "\\[", " ", "#", "#", " ", "\\w+", " ", "#", "#", " ",
-                                                     "\\]"]), "") + "$")
+    _PARTIAL = re.compile(r"\[(?:\[(?: (?:#(?:#(?: (?:\w+(?: (?:#(?:#(?: \]?)?)?)?)?)?)?)?)?)?)?$")
 
     def __init__(self, llama: Any, n_prompt: int, trace: Any, model: str) -> None:
         import codecs

@@ -122,12 +122,11 @@ class Nodes:
 
     def _settled(self, call: dict[str, Any], previous: list[dict[str, Any]]) -> bool:
         """Whether an earlier usable record of this very call (agent and task) already scored at the threshold."""
-        return any(r["agent"] == call["agent"] and r["task"] == call["task"] and r["ok"]
-                   and r.get("score", 0.0) >= self.threshold for r in previous)
+        return any(r.get("score", 0.0) >= self.threshold for r in _earlier(call, previous))
 
     def _retry_of(self, call: dict[str, Any], previous: list[dict[str, Any]]) -> dict[str, Any] | None:
         """The retry details for a planned call when an earlier usable record of it scored below the threshold."""
-        earlier = [r for r in previous if r["agent"] == call["agent"] and r["task"] == call["task"] and r["ok"]]
+        earlier = _earlier(call, previous)
         if not earlier:
             return None
         best = max(earlier, key=lambda r: (r.get("score", 0.0), r["iteration"]))
@@ -233,12 +232,7 @@ class Nodes:
             parts += kept or ([] if parts else [_whole_sentences(draft)])
             how = "rows+draft" if tables else "draft"
         text = " ".join(parts)
-        report = check_answer(text, evidence, question, tables=tables)
-        found: dict[str, Any] = {"how": how, "faithful": report.faithful, "complete": report.complete,
-                                 "unsupported": list(report.unsupported), "missing": list(report.missing),
-                                 "checked": report.checked}
-        trace.emit("decision", "faithfulness", **found)
-        return text, found
+        return text, _found(how, check_answer(text, evidence, question, tables=tables), trace)
 
     async def _checked(self, question: str, evidence: str, records: list[dict[str, Any]], draft: str,
                        trace: Trace) -> tuple[str, dict[str, Any]]:
@@ -265,10 +259,7 @@ class Nodes:
                 report = check_answer(text, evidence, question, tables=tables)
             else:
                 how, text, report = "rewrite", rewrite, second
-        found: dict[str, Any] = {"how": how, "faithful": report.faithful, "complete": report.complete,
-                 "unsupported": list(report.unsupported), "missing": list(report.missing), "checked": report.checked}
-        trace.emit("decision", "faithfulness", **found)
-        return text, found
+        return text, _found(how, report, trace)
 
     # routing ------------------------------------------------------------------------------------------------
 
@@ -322,6 +313,20 @@ def _answer_score(state: SessionState, records: list[dict[str, Any]]) -> float |
         if whole:
             return float(whole[-1])
     return math.prod(r["score"] for r in usable)
+
+
+def _earlier(call: dict[str, Any], previous: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The usable records of earlier calls to the same agent with the same task."""
+    return [r for r in previous if r["agent"] == call["agent"] and r["task"] == call["task"] and r["ok"]]
+
+
+def _found(how: str, report: Any, trace: Trace) -> dict[str, Any]:
+    """What the faithfulness checker found (``report``, a ``Faithfulness``) and how the answer was written, as
+    recorded in the state and emitted to the trace."""
+    found = {"how": how, "faithful": report.faithful, "complete": report.complete,
+             "unsupported": list(report.unsupported), "missing": list(report.missing), "checked": report.checked}
+    trace.emit("decision", "faithfulness", **found)
+    return found
 
 
 _SENTENCE_END = (".", "!", "?", ")", "]", '"')

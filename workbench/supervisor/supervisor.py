@@ -82,6 +82,8 @@ class Supervisor:
                  failure_threshold: int = 3, reset_after_s: float = 30.0) -> None:
         from workbench.supervisor.executor import StepExecutor
 
+        if answer not in ("draft", "rows"):
+            raise ValueError(f"answer must be 'draft' or 'rows', got {answer!r}")
         self.settings = settings or get_settings()
         self.registry = agents if isinstance(agents, AgentRegistry) else AgentRegistry(agents)
         if not len(self.registry):
@@ -96,8 +98,6 @@ class Supervisor:
                            judge=self._judge(judge), writer=writer or self._lm_component("writer"),
                            threshold=s.supervisor_threshold if threshold is None else threshold,
                            max_iterations=max_iterations or s.supervisor_max_iterations, answer_mode=answer)
-        if answer not in ("draft", "rows"):
-            raise ValueError(f"answer must be 'draft' or 'rows', got {answer!r}")
         self.checkpointer = self._checkpointer(sessions)
         from workbench.supervisor.graph import build_graph
 
