@@ -373,6 +373,8 @@ def _bench_answer(args: argparse.Namespace) -> int:
     from workbench.evaluation.answer_bench import bench_answer, read_questions
 
     questions = read_questions(args.questions)
+    if args.repeat < 1:  # before the model and the index are loaded
+        raise InputError(f"--repeat must be at least 1, got {args.repeat}")
     context_tokens = args.context_tokens or CONTEXT_TOKENS
     settings = get_settings()
     if args.prefix_cache_mb is not None:
